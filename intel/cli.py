@@ -1,0 +1,103 @@
+"""The `intel` command line: a click group; each command lives in a module named after it.
+
+Domain errors (`IntelError`) become one clear line and a meaningful exit code here,
+and only here. Exit codes: 0 ok; 1 the night ran but nothing could be fetched, or a
+command found nothing to do that it needed; 2 bad usage or a bad watchlist; 3 the
+store cannot be opened; 4 another run holds the lock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from intel.errors import IntelError, StoreError, WatchlistError
+
+DATA_HELP = "Data dir holding the store, index and outbox (env INTEL_DATA)."
+
+
+def data_option(f):
+    return click.option(
+        "--data",
+        "data_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="INTEL_DATA",
+        default="./intel-data",
+        show_default=True,
+        help=DATA_HELP,
+    )(f)
+
+
+class IntelGroup(click.Group):
+    """Turns domain errors into one line on stderr and an exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except WatchlistError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except StoreError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(3)
+        except IntelError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=IntelGroup)
+@click.version_option(package_name="intel-crawler")
+def cli() -> None:
+    """Competitive intelligence: what your rivals changed last night."""
+
+
+@cli.command("diff")
+@click.argument("before", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("after", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--kind", required=True, help="Page kind: pricing, changelog, features or page.")
+@click.option("--url", default="", help="Where the page lives (resolves relative links).")
+@click.option(
+    "--render",
+    type=click.Choice(["static", "browser"]),
+    default="static",
+    show_default=True,
+    help="browser: run the page's JavaScript in Chromium before extracting.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print {\"events\": [...]} (FORMAT.md).")
+def diff_cmd(before: Path, after: Path, kind: str, url: str, render: str, as_json: bool) -> None:
+    """Compare two saved versions of one page and print the moves found."""
+    from intel import extract as core
+    from intel.classify import classify, load_rules
+    from intel.extract.html import decode
+
+    extractor = core.get(kind)
+    if render == "browser":
+        from intel.render import render_files
+
+        html_before, html_after = render_files([before, after], url=url)
+    else:
+        html_before, html_after = decode(before.read_bytes()), decode(after.read_bytes())
+    old = extractor.extract(html_before, url)
+    new = extractor.extract(html_after, url)
+    rules = load_rules()
+    events = [classify(c, rules=rules) for c in extractor.diff(old, new, None)]
+    if as_json:
+        click.echo(json.dumps({"events": events}, ensure_ascii=False, indent=1, default=str))
+        return
+    if not events:
+        click.echo("no change")
+    for e in events:
+        click.echo(e.get("why") or json.dumps(e, ensure_ascii=False, default=str))
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    cli(prog_name="intel")
+
+
+if __name__ == "__main__":
+    main()
