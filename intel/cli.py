@@ -8,6 +8,7 @@ store cannot be opened; 4 another run holds the lock.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
@@ -32,8 +33,27 @@ def data_option(f):
     )(f)
 
 
+# Every command but `diff` lives in its own module, imported only when it is used, so a
+# quick `intel diff` never pays for Scrapy or Whoosh. Register a command with ONE line:
+# "name": "module:attribute".
+COMMANDS: dict[str, str] = {
+    "run": "intel.cli_run:run_cmd",
+    "process": "intel.cli_run:process_cmd",
+    "events": "intel.cli_run:events_cmd",
+}
+
+
 class IntelGroup(click.Group):
-    """Turns domain errors into one line on stderr and an exit code."""
+    """Loads commands lazily and turns domain errors into one line and an exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(COMMANDS))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in COMMANDS:
+            module, attr = COMMANDS[name].split(":")
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -101,3 +121,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+

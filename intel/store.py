@@ -385,7 +385,7 @@ class Store:
             f"SELECT {_SNAPSHOT_COLS} FROM snapshots s JOIN pages p ON p.id = s.page_id "
             "JOIN competitors c ON c.id = p.competitor_id WHERE s.page_id = ? AND s.error IS NULL "
             "AND s.status BETWEEN 200 AND 299 AND s.size > 0 AND s.not_modified = 0 "
-            "AND s.outcome != 'failed'"
+            "AND s.outcome NOT IN ('failed', 'unchanged')"
         )
         args: list[Any] = [page_id]
         if before is not None:
