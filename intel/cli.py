@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "run": "intel.cli_run:run_cmd",
     "process": "intel.cli_run:process_cmd",
     "events": "intel.cli_run:events_cmd",
+    "plans": "intel.cli_plans:plans_cmd",
 }
 
 
