@@ -41,6 +41,7 @@ COMMANDS: dict[str, str] = {
     "process": "intel.cli_run:process_cmd",
     "events": "intel.cli_run:events_cmd",
     "plans": "intel.cli_plans:plans_cmd",
+    "brief": "intel.cli_brief:brief_cmd",
 }
 
 
@@ -88,7 +89,7 @@ def cli() -> None:
     show_default=True,
     help="browser: run the page's JavaScript in Chromium before extracting.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print {\"events\": [...]} (FORMAT.md).")
+@click.option("--json", "as_json", is_flag=True, help='Print {"events": [...]} (FORMAT.md).')
 def diff_cmd(before: Path, after: Path, kind: str, url: str, render: str, as_json: bool) -> None:
     """Compare two saved versions of one page and print the moves found."""
     from intel import extract as core
@@ -122,4 +123,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-

@@ -26,7 +26,9 @@ def format_price(price: dict[str, Any]) -> str:
     if float(amount).is_integer():
         text = text.replace(".00", "")
     unit = "/user" if price.get("per_seat") else ""
-    period = {"month": "/month", "year": "/year", "one_time": " once"}.get(price.get("period") or "", "")
+    period = {"month": "/month", "year": "/year", "one_time": " once"}.get(
+        price.get("period") or "", ""
+    )
     billing = f" ({price['billing']})" if price.get("billing") else ""
     return f"{text}{unit}{period}{billing}"
 
@@ -57,7 +59,12 @@ def price_history(observations: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for obs in observations:
         for plan in obs["plans"]:
             for price in plan.get("prices") or [{"amount": None}]:
-                key = (obs["competitor"], plan.get("name"), price.get("billing"), price.get("period"))
+                key = (
+                    obs["competitor"],
+                    plan.get("name"),
+                    price.get("billing"),
+                    price.get("period"),
+                )
                 shown = format_price(price) if plan.get("prices") else plan_price_text(plan)
                 if last.get(key) != shown:
                     last[key] = shown

@@ -52,7 +52,12 @@ def parse_since(value: str | None) -> str | None:
 @watchlist_option
 @data_option
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
-def run_cmd(watchlist_path: Path, data_dir: Path, quiet: bool) -> None:
+@click.option(
+    "--brief",
+    type=click.Choice(["daily", "weekly"]),
+    help="After the crawl, render and send this briefing when it is due.",
+)
+def run_cmd(watchlist_path: Path, data_dir: Path, quiet: bool, brief: str | None) -> None:
     """The nightly job: crawl every watched page, then find and store what moved."""
     from intel.lock import RunLock, RunLocked
     from intel.watchlist import load_watchlist
@@ -61,6 +66,8 @@ def run_cmd(watchlist_path: Path, data_dir: Path, quiet: bool) -> None:
     try:
         with RunLock(data_dir):
             summary = nightly(watchlist, watchlist_path, data_dir, quiet=quiet)
+            if brief:
+                scheduled_briefing(watchlist, data_dir, brief, quiet=quiet)
     except RunLocked as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(4)
@@ -103,6 +110,45 @@ def nightly(watchlist: Any, watchlist_path: Path, data_dir: Path, *, quiet: bool
     if not quiet:
         _print_summary(summary)
     return summary
+
+
+def scheduled_briefing(watchlist: Any, data_dir: Path, kind: str, *, quiet: bool = False) -> None:
+    """Render the briefing when due (once per day at most) and send everything queued."""
+    from briefings.compose import compose, is_due, window, write_files
+    from briefings.delivery import Outbox, SmtpSettings, build_message
+    from intel.store import Store
+
+    config = getattr(watchlist.briefings, kind, None) if watchlist.briefings else None
+    if config is None or watchlist.smtp is None:
+        click.echo(
+            f"error: --brief {kind} needs `smtp:` and `briefings: {{{kind}: {{to: [...]}}}}` "
+            "in the watchlist",
+            err=True,
+        )
+        sys.exit(2)
+    now = datetime.now(UTC)
+    outbox = Outbox(data_dir)
+    settings = SmtpSettings.from_watchlist(watchlist.smtp)
+    briefing_id = f"{kind}-{now.date().isoformat()}"
+    if is_due(kind, config.weekday, now.date()) and not outbox.known(briefing_id):
+        since, until = window(kind, now)
+        with Store.open(data_dir) as store:
+            briefing = compose(
+                store,
+                watchlist,
+                since=since,
+                until=until,
+                kind=kind,
+                min_importance=config.min_importance,
+            )
+        write_files(briefing, data_dir / "briefings" / briefing.id)
+        outbox.put(briefing.id, build_message(briefing, settings.sender, list(config.to)))
+    sent, failures = outbox.send_pending(settings)
+    if not quiet:
+        for s in sent:
+            click.echo(f"briefing sent: {s}")
+    for f in failures:
+        click.echo(f"briefing not sent, kept in the outbox for the next run: {f}", err=True)
 
 
 def _update_index(store: Any, data_dir: Path, run_id: int) -> dict:
@@ -169,7 +215,9 @@ EVENT_TYPES = [
 @click.option("--competitor", "-c", help="Only this competitor (name, case-insensitive).")
 @click.option("--type", "type_", type=click.Choice(EVENT_TYPES), help="Only this event type.")
 @click.option("--signal", type=click.Choice(["threat", "opportunity", "neutral"]))
-@click.option("--min-importance", type=click.FloatRange(0, 1), help="Only events at least this important.")
+@click.option(
+    "--min-importance", type=click.FloatRange(0, 1), help="Only events at least this important."
+)
 @click.option("--limit", type=int, default=None)
 @click.option("--json", "as_json", is_flag=True, help="A JSON list of events for scripts.")
 def events_cmd(

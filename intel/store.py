@@ -234,9 +234,7 @@ class Store:
 
     def start_run(self, started_at: str | None = None) -> int:
         with self.transaction() as c:
-            cur = c.execute(
-                "INSERT INTO runs (started_at) VALUES (?)", (started_at or _now(),)
-            )
+            cur = c.execute("INSERT INTO runs (started_at) VALUES (?)", (started_at or _now(),))
             return int(cur.lastrowid)
 
     def finish_run(self, run_id: int, summary: dict[str, Any], status: str = "ok") -> None:
@@ -275,7 +273,9 @@ class Store:
                     "ON CONFLICT(name) DO UPDATE SET weight = excluded.weight",
                     (comp.name, comp.weight),
                 )
-                cid = c.execute("SELECT id FROM competitors WHERE name = ?", (comp.name,)).fetchone()[0]
+                cid = c.execute(
+                    "SELECT id FROM competitors WHERE name = ?", (comp.name,)
+                ).fetchone()[0]
                 for page in comp.pages:
                     c.execute(
                         "INSERT INTO pages (competitor_id, url, kind, render, active) "
@@ -368,7 +368,9 @@ class Store:
         return _snapshot(row) if row else None
 
     def snapshot_body(self, snapshot_id: int) -> bytes | None:
-        row = self.conn.execute("SELECT body FROM snapshots WHERE id = ?", (snapshot_id,)).fetchone()
+        row = self.conn.execute(
+            "SELECT body FROM snapshots WHERE id = ?", (snapshot_id,)
+        ).fetchone()
         return zlib.decompress(row[0]) if row and row[0] is not None else None
 
     def pending_snapshots(self) -> list[Snapshot]:
@@ -416,6 +418,33 @@ class Store:
                 break
             n += 1
         return n
+
+    def coverage(self, failing_nights: int = 3) -> dict[str, Any]:
+        """How well the watchlist is covered: pages watched, and those whose last fetch failed."""
+        pages = self.pages()
+        failed = []
+        for page in pages:
+            row = self.conn.execute(
+                "SELECT status, error, fetched_at FROM snapshots WHERE page_id = ? "
+                "ORDER BY id DESC LIMIT 1",
+                (page["id"],),
+            ).fetchone()
+            if row is None:
+                continue
+            status, error, fetched_at = row
+            if error is not None or status is None or status >= 400:
+                streak = self.recent_failures(page["id"])
+                failed.append(
+                    {
+                        "competitor": page["competitor"],
+                        "url": page["url"],
+                        "error": error or f"HTTP {status}",
+                        "fetched_at": fetched_at,
+                        "nights": streak,
+                        "flagged": streak >= failing_nights,
+                    }
+                )
+        return {"watched": len(pages), "failed": failed}
 
     # -- processing ----------------------------------------------------------------------
 
@@ -542,7 +571,13 @@ class Store:
         return out
 
     def update_event_classification(
-        self, event_id: int, *, signal: str | None, tags: list[str], importance: float, why: str,
+        self,
+        event_id: int,
+        *,
+        signal: str | None,
+        tags: list[str],
+        importance: float,
+        why: str,
         extra: dict[str, Any] | None = None,
     ) -> None:
         """Replace an event's judgement (used by `intel reclassify`); its facts never change."""

@@ -87,6 +87,46 @@ class Competitor(_Model):
     pages: list[Page] = Field(min_length=1)
 
 
+class Smtp(_Model):
+    """Where briefings are sent from; the password comes from the environment, never the file."""
+
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    user: str | None = None
+    password_env: str = "INTEL_SMTP_PASSWORD"
+    sender: str = Field(alias="from")
+    timeout: float = Field(default=30.0, gt=0)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Briefing(_Model):
+    """One briefing: who gets it and, for a weekly one, on which weekday."""
+
+    to: list[str] = Field(min_length=1)
+    weekday: Literal[
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
+    ] = "monday"
+    min_importance: float = Field(default=0.0, ge=0, le=1)
+
+    @field_validator("to")
+    @classmethod
+    def _emails(cls, v: list[str]) -> list[str]:
+        for addr in v:
+            if "@" not in addr or " " in addr.strip():
+                raise ValueError(f"{addr!r} is not an email address")
+        return v
+
+
+class Briefings(_Model):
+    """Which briefings exist: `daily`, `weekly`, or both."""
+
+    title: str = "Market briefing"
+    daily: Briefing | None = None
+    weekly: Briefing | None = None
+
+
 class Watchlist(_Model):
     """The whole watchlist file."""
 
@@ -94,9 +134,9 @@ class Watchlist(_Model):
     crawl: CrawlOptions = Field(default_factory=CrawlOptions)
     competitors: list[Competitor] = Field(min_length=1)
     # Sections owned by later stages (briefings, alerts) are validated by them.
-    briefings: dict[str, Any] | None = None
-    smtp: dict[str, Any] | None = None
-    alerts: dict[str, Any] | None = None
+    smtp: Smtp | None = None
+    briefings: Briefings | None = None
+    alerts: dict[str, Any] | None = None  # validated by intel.alerts
 
     #: where the file lives: user rules and templates are looked up beside it
     path: Path | None = Field(default=None, exclude=True)
@@ -118,7 +158,9 @@ def is_private_host(host: str) -> bool:
         ip = ipaddress.ip_address(host)
     except ValueError:
         return False
-    return ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_reserved
+    return (
+        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_reserved
+    )
 
 
 def load_watchlist(path: str | Path) -> Watchlist:
@@ -127,7 +169,9 @@ def load_watchlist(path: str | Path) -> Watchlist:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise WatchlistError(str(path), None, None, "file not found; pass --watchlist PATH") from None
+        raise WatchlistError(
+            str(path), None, None, "file not found; pass --watchlist PATH"
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise WatchlistError(str(path), None, None, f"cannot read: {exc}") from None
     return parse_watchlist(text, str(path))

@@ -30,16 +30,26 @@ def test_wal_mode_and_roundtrip_of_a_snapshot(tmp_path):
         run = st.start_run()
         body = b"<html>" + b"x" * 5000 + b"</html>"
         sid = st.add_snapshot(
-            run, pid, url="http://127.0.0.1:1/pricing", status=200,
-            headers={"ETag": '"v1"'}, body=body, fetched_at="2026-11-20T02:00:00+00:00",
+            run,
+            pid,
+            url="http://127.0.0.1:1/pricing",
+            status=200,
+            headers={"ETag": '"v1"'},
+            body=body,
+            fetched_at="2026-11-20T02:00:00+00:00",
         )
         assert st.snapshot_body(sid) == body
         raw = st.conn.execute("SELECT length(body) FROM snapshots WHERE id=?", (sid,)).fetchone()[0]
         assert raw < len(body) / 10  # stored compressed
         assert st.last_validators("http://127.0.0.1:1/pricing") == {"etag": '"v1"'}
         failed = st.add_snapshot(
-            run, pid, url="http://127.0.0.1:1/pricing", status=None, body=None,
-            fetched_at="2026-11-21T02:00:00+00:00", error="ConnectionRefusedError",
+            run,
+            pid,
+            url="http://127.0.0.1:1/pricing",
+            status=None,
+            body=None,
+            fetched_at="2026-11-21T02:00:00+00:00",
+            error="ConnectionRefusedError",
         )
         assert st.last_good_snapshot(pid).id == sid
         assert st.snapshot(failed).good is False
@@ -51,7 +61,13 @@ def test_events_are_stored_once_even_when_processing_is_redone(tmp_path):
         pid = st.sync_watchlist(WL)["http://127.0.0.1:1/pricing"]
         sid = st.add_snapshot(None, pid, url="u", status=200, body=b"a", fetched_at="2026-11-20")
         snap = st.snapshot(sid)
-        ev = {"type": "plan_added", "plan": "Team", "key": "k1", "signal": "threat", "tags": ["pricing"]}
+        ev = {
+            "type": "plan_added",
+            "plan": "Team",
+            "key": "k1",
+            "signal": "threat",
+            "tags": ["pricing"],
+        }
         assert st.save_processed(snap, outcome="changed", events=[ev]) == 1
         assert st.save_processed(snap, outcome="changed", events=[ev]) == 0
         events = st.events()

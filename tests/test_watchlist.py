@@ -48,7 +48,10 @@ BAD = [
     ),
     (
         "missing-field",
-        GOOD.replace("{url: https://acme.example/pricing, kind: pricing}", "{url: https://acme.example/pricing}"),
+        GOOD.replace(
+            "{url: https://acme.example/pricing, kind: pricing}",
+            "{url: https://acme.example/pricing}",
+        ),
         7,
         "competitors[0].pages[0].kind",
         "required",
@@ -69,7 +72,10 @@ BAD = [
     ),
     (
         "duplicate-page",
-        GOOD.replace("http://127.0.0.1:8000/changelog, kind: changelog", "https://acme.example/pricing/, kind: changelog"),
+        GOOD.replace(
+            "http://127.0.0.1:8000/changelog, kind: changelog",
+            "https://acme.example/pricing/, kind: changelog",
+        ),
         9,
         "competitors[0].pages[2].url",
         "duplicate page",
@@ -110,7 +116,9 @@ def test_bad_watchlist_on_the_cli_is_one_line_and_exit_2(tmp_path):
     from intel.cli import cli
 
     path = write(tmp_path, GOOD.replace("kind: changelog", "kind: blog"))
-    result = CliRunner().invoke(cli, ["run", "--watchlist", str(path), "--data", str(tmp_path / "d")])
+    result = CliRunner().invoke(
+        cli, ["run", "--watchlist", str(path), "--data", str(tmp_path / "d")]
+    )
     assert result.exit_code == 2
     lines = [ln for ln in result.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and "unknown kind 'blog'" in lines[0] and ":9:" in lines[0]

@@ -1,0 +1,144 @@
+"""Deliver briefings by SMTP through an outbox, so nothing is lost and nothing is sent twice.
+
+A rendered briefing is first written to `<data>/outbox/<id>.eml` (atomically: temp file,
+then rename). Sending moves it to `<data>/sent/` only once the SMTP server has accepted
+it; a failed send leaves it in the outbox and the next run sends it. A briefing whose id
+is already in the outbox or in sent/ is never queued again.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+from briefings.render import Briefing
+from intel.errors import DeliveryError
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """What `smtplib` needs; built from the watchlist's `smtp:` block and the environment."""
+
+    host: str
+    port: int
+    security: str  # starttls | ssl | none
+    sender: str
+    user: str | None = None
+    password: str | None = None
+    timeout: float = 30.0
+
+    @classmethod
+    def from_watchlist(cls, smtp, environ: dict[str, str] | None = None) -> SmtpSettings:
+        environ = os.environ if environ is None else environ
+        return cls(
+            host=smtp.host,
+            port=smtp.port,
+            security=smtp.security,
+            sender=smtp.sender,
+            user=smtp.user,
+            password=environ.get(smtp.password_env),
+            timeout=smtp.timeout,
+        )
+
+
+def build_message(briefing: Briefing, sender: str, recipients: list[str]) -> EmailMessage:
+    """multipart/alternative: plain text, then HTML with its charts related by Content-ID."""
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["Subject"] = briefing.subject
+    msg["From"] = sender
+    msg["To"] = ", ".join(recipients)
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(idstring=briefing.id.replace("/", "-"), domain="intel.local")
+    msg["X-Intel-Briefing"] = briefing.id
+    msg.set_content(briefing.text)
+    msg.add_alternative(briefing.html, subtype="html")
+    html_part = msg.get_payload()[1]
+    for cid, png in briefing.images.items():
+        html_part.add_related(
+            png, maintype="image", subtype="png", cid=f"<{cid}>", filename=f"{cid}.png"
+        )
+    return msg
+
+
+class Outbox:
+    """Briefings waiting to be sent, and those already sent, in the data dir."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.pending_dir = Path(data_dir) / "outbox"
+        self.sent_dir = Path(data_dir) / "sent"
+
+    def _name(self, briefing_id: str) -> str:
+        return briefing_id.replace("/", "-") + ".eml"
+
+    def known(self, briefing_id: str) -> bool:
+        """Queued or already sent: either way it must not be queued again."""
+        name = self._name(briefing_id)
+        return (self.pending_dir / name).exists() or (self.sent_dir / name).exists()
+
+    def put(self, briefing_id: str, msg: EmailMessage) -> Path | None:
+        """Queue a message; None when this briefing was queued or sent before."""
+        if self.known(briefing_id):
+            return None
+        self.pending_dir.mkdir(parents=True, exist_ok=True)
+        path = self.pending_dir / self._name(briefing_id)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(msg.as_bytes())
+        os.replace(tmp, path)
+        return path
+
+    def pending(self) -> list[Path]:
+        return sorted(self.pending_dir.glob("*.eml")) if self.pending_dir.is_dir() else []
+
+    def sent(self) -> list[Path]:
+        return sorted(self.sent_dir.glob("*.eml")) if self.sent_dir.is_dir() else []
+
+    def send_pending(self, settings: SmtpSettings) -> tuple[list[str], list[str]]:
+        """Send every queued briefing; returns (sent ids, failures). Failures stay queued."""
+        sent, failures = [], []
+        for path in self.pending():
+            msg = BytesParser(policy=policy.SMTP).parsebytes(path.read_bytes())
+            try:
+                send(msg, settings)
+            except DeliveryError as exc:
+                failures.append(f"{path.stem}: {exc}")
+                continue
+            self.sent_dir.mkdir(parents=True, exist_ok=True)
+            os.replace(path, self.sent_dir / path.name)
+            sent.append(path.stem)
+        return sent, failures
+
+
+def send(msg: EmailMessage, settings: SmtpSettings) -> None:
+    """Hand one message to the SMTP server; any failure is a DeliveryError (never the password)."""
+    recipients = [a.strip() for a in str(msg["To"]).split(",") if a.strip()]
+    try:
+        if settings.security == "ssl":
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                settings.host,
+                settings.port,
+                timeout=settings.timeout,
+                context=ssl.create_default_context(),
+            )
+        else:
+            smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+        with smtp:
+            if settings.security == "starttls":
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.user:
+                if not settings.password:
+                    raise DeliveryError(
+                        f"SMTP user {settings.user!r} is set but its password variable is empty"
+                    )
+                smtp.login(settings.user, settings.password)
+            smtp.send_message(msg, from_addr=settings.sender, to_addrs=recipients)
+    except DeliveryError:
+        raise
+    except (OSError, smtplib.SMTPException) as exc:
+        raise DeliveryError(f"could not send via {settings.host}:{settings.port}: {exc}") from None
