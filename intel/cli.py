@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "events": "intel.cli_run:events_cmd",
     "plans": "intel.cli_plans:plans_cmd",
     "brief": "intel.cli_brief:brief_cmd",
+    "export": "intel.cli_export:export_cmd",
 }
 
 

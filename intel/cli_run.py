@@ -63,6 +63,9 @@ def run_cmd(watchlist_path: Path, data_dir: Path, quiet: bool, brief: str | None
     from intel.watchlist import load_watchlist
 
     watchlist = load_watchlist(watchlist_path)  # a bad watchlist stops here: nothing runs
+    from intel.logs import setup_file_logging
+
+    setup_file_logging(data_dir)
     try:
         with RunLock(data_dir):
             summary = nightly(watchlist, watchlist_path, data_dir, quiet=quiet)
@@ -103,10 +106,17 @@ def nightly(watchlist: Any, watchlist_path: Path, data_dir: Path, *, quiet: bool
             "seconds": round(time.perf_counter() - started, 2),
         }
         summary["index"] = _update_index(store, data_dir, run_id)
+        if watchlist.alerts is not None:
+            from intel.alerts import send_alerts
+
+            summary["alerts"] = send_alerts(store, watchlist.alerts)
         status = "ok" if not crawl_result.failed else "partial"
         if crawl_result.fetched == 0 and crawl_result.pages:
             status = "failed"
         store.finish_run(run_id, summary, status=status)
+    import logging
+
+    logging.getLogger("intel.run").info("run %s finished: %s", run_id, json.dumps(summary))
     if not quiet:
         _print_summary(summary)
     return summary
@@ -173,6 +183,9 @@ def _print_summary(summary: dict) -> None:
         f"{p['changed']} changed, {p['unchanged']} unchanged, {p['baseline']} new; {ev} "
         f"({summary['seconds']}s)"
     )
+    if summary.get("alerts"):
+        a = summary["alerts"]
+        click.echo(f"  alerts: {a['sent']} sent, {a['failed']} failed (retried next run)")
     for failure in c.get("failures", [])[:10]:
         click.echo(f"  failed: {failure}")
 

@@ -97,6 +97,18 @@ MIGRATIONS: list[str] = [
     );
     ALTER TABLE snapshots ADD COLUMN not_modified INTEGER NOT NULL DEFAULT 0;
     """,
+    # 3: instant alerts, one row per (event, target), so a failed alert is retried, never doubled
+    """
+    CREATE TABLE alerts (
+        event_id INTEGER NOT NULL REFERENCES events(id),
+        target TEXT NOT NULL,                    -- sha1 of the apprise URL (it may hold secrets)
+        status TEXT NOT NULL,                    -- sent | failed
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        sent_at TEXT,
+        PRIMARY KEY (event_id, target)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -615,6 +627,23 @@ class Store:
                 }
             )
         return out
+
+    # -- alerts ---------------------------------------------------------------------------
+
+    def alert_status(self, event_id: int, target: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT status FROM alerts WHERE event_id = ? AND target = ?", (event_id, target)
+        ).fetchone()
+        return row[0] if row else None
+
+    def record_alert(self, event_id: int, target: str, ok: bool, error: str | None = None) -> None:
+        self.conn.execute(
+            "INSERT INTO alerts (event_id, target, status, attempts, last_error, sent_at) "
+            "VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT(event_id, target) DO UPDATE SET "
+            "status = excluded.status, attempts = alerts.attempts + 1, "
+            "last_error = excluded.last_error, sent_at = excluded.sent_at",
+            (event_id, target, "sent" if ok else "failed", error, _now() if ok else None),
+        )
 
     # -- small key/value state (index watermark, outbox bookkeeping) ----------------------
 

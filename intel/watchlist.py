@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -127,6 +127,27 @@ class Briefings(_Model):
     weekly: Briefing | None = None
 
 
+class Alerts(_Model):
+    """Instant alerts through apprise; `${VAR}` in a URL is read from the environment."""
+
+    urls: list[str] = Field(min_length=1)
+    min_importance: float = Field(default=0.7, ge=0, le=1)
+    signals: list[Literal["threat", "opportunity", "neutral"]] = Field(
+        default_factory=lambda: ["threat", "opportunity"]
+    )
+    max_age_days: int = Field(default=3, ge=1)
+
+    @field_validator("urls")
+    @classmethod
+    def _schemes(cls, v: list[str]) -> list[str]:
+        for url in v:
+            if "://" not in url:
+                raise ValueError(
+                    f"{url!r} is not an apprise URL (e.g. slack://..., json://host/path)"
+                )
+        return v
+
+
 class Watchlist(_Model):
     """The whole watchlist file."""
 
@@ -136,7 +157,7 @@ class Watchlist(_Model):
     # Sections owned by later stages (briefings, alerts) are validated by them.
     smtp: Smtp | None = None
     briefings: Briefings | None = None
-    alerts: dict[str, Any] | None = None  # validated by intel.alerts
+    alerts: Alerts | None = None
 
     #: where the file lives: user rules and templates are looked up beside it
     path: Path | None = Field(default=None, exclude=True)
