@@ -51,7 +51,9 @@ class Change:
 
     def __post_init__(self) -> None:
         if self.type not in EVENT_TYPES:
-            raise ValueError(f"unknown change type {self.type!r}; allowed: {', '.join(EVENT_TYPES)}")
+            raise ValueError(
+                f"unknown change type {self.type!r}; allowed: {', '.join(EVENT_TYPES)}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's fields, without the ones this type never uses."""
