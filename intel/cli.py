@@ -43,6 +43,8 @@ COMMANDS: dict[str, str] = {
     "plans": "intel.cli_plans:plans_cmd",
     "brief": "intel.cli_brief:brief_cmd",
     "export": "intel.cli_export:export_cmd",
+    "doctor": "intel.cli_doctor:doctor_cmd",
+    "runs": "intel.cli_doctor:runs_cmd",
 }
 
 
