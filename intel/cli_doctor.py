@@ -119,7 +119,7 @@ def doctor_cmd(data_dir: Path, watchlist_path: Path) -> None:
         line = Text("ok   " if ok else "FIX  ", style="green" if ok else "bold red")
         line.append(f"{what:10} ")
         line.append(detail)
-        console.print(line)
+        console.print(line, soft_wrap=True)
     if not all(ok for _, ok, _ in results):
         sys.exit(1)
 
