@@ -1,7 +1,318 @@
-"""Placeholder until the page extractor lands (being written now)."""
+"""Generic pages (kind `page`): main text as blocks, sentence-level quiet diffs.
 
+Extraction keeps what the company chose to say (headings, paragraphs, list items,
+captions, badges, alt text of meaningful images) and drops the rest (see
+`intel.extract.noise`). Each block carries a structural signature (landmark path +
+the heading it sits under), never a class name, so that regions can be recognised
+from one fetch to the next even when classes churn.
+
+The diff compares multisets of noise-normalised sentences: reordered lists and
+carousels compare equal, and a changed paragraph reports only the sentences that
+moved. Regions learned to be volatile (see `learn` and docs/noise.md) are masked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from lxml import etree
+
+from intel.changes import Change
 from intel.extract import Extractor
+from intel.extract.html import parse
+from intel.extract.noise import (
+    image_alt,
+    normalize_text,
+    split_sentences,
+    strip_boilerplate,
+)
+
+#: Elements that start a block of text of their own.
+BLOCK_TAGS = frozenset(
+    """address article aside blockquote caption dd details div dl dt fieldset figcaption
+    figure footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary
+    table tbody td tfoot th thead tr ul body html""".split()
+)
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_STABLE_ID = re.compile(r"^[A-Za-z][A-Za-z-]{1,40}$")
+_LANDMARKS = {
+    "main",
+    "article",
+    "section",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "table",
+    "ul",
+    "ol",
+    "dl",
+}
+
+#: learn(): a region is volatile when it changed in at least VOLATILE_HITS of the last
+#: WINDOW observations; it is trusted again after RELEARN_AFTER quiet observations.
+WINDOW = 6
+VOLATILE_HITS = 3
+RELEARN_AFTER = 14
+#: learn(seconds_apart=...): two fetches closer than this show only noise.
+QUICK_SECONDS = 900
+#: a content_change lists at most this many sentences each way
+MAX_ITEMS = 25
+MAX_CHARS = 300
+
+
+def _signature_part(el: etree._Element) -> str:
+    """One step of a structural path: landmark tag, with a stable id or role if any."""
+    tag = el.tag.lower()
+    role = el.get("role")
+    ident = el.get("id") or ""
+    bits = tag
+    if ident and _STABLE_ID.match(ident):
+        bits += f"#{ident.lower()}"
+    if role:
+        bits += f"[{role.lower()}]"
+    return bits
+
+
+def page_blocks(root: etree._Element) -> list[dict[str, str]]:
+    """Blocks of text in document order: {"tag", "sig", "text"}.
+
+    `sig` = the landmark path (tags, stable ids, roles; no classes, no positions) plus
+    the text of the heading the block sits under, which survives A/B class churn and
+    blocks inserted above it.
+    """
+    blocks: list[dict[str, str]] = []
+    headings: dict[int, str] = {}
+
+    def context() -> str:
+        return " > ".join(headings[k] for k in sorted(headings))[:160]
+
+    def flush(el: etree._Element, parts: list[str], path: str) -> None:
+        text = " ".join("".join(parts).split())
+        parts.clear()
+        if not text or not re.search(r"\w", text):
+            return
+        tag = el.tag.lower()
+        if tag in HEADINGS:
+            level = int(tag[1])
+            for k in [k for k in headings if k >= level]:
+                del headings[k]
+            sig = f"{path}|{context()}"
+            headings[level] = normalize_text(text)[:60]
+        else:
+            sig = f"{path}|{context()}"
+        blocks.append({"tag": tag, "sig": sig, "text": text})
+
+    def walk(el: etree._Element, path: str) -> None:
+        tag = el.tag.lower()
+        if (
+            tag in _LANDMARKS
+            or el.get("role")
+            or (el.get("id") and _STABLE_ID.match(el.get("id") or ""))
+        ):
+            path = f"{path}/{_signature_part(el)}"
+        parts: list[str] = []
+        if el.text:
+            parts.append(el.text)
+        for child in el:
+            if not isinstance(child.tag, str):
+                if child.tail:
+                    parts.append(child.tail)
+                continue
+            ctag = child.tag.lower()
+            if ctag in BLOCK_TAGS:
+                flush(el, parts, path)
+                walk(child, path)
+            elif ctag == "br":
+                parts.append(" ")
+            elif ctag == "img":
+                alt = image_alt(child)
+                if alt:
+                    parts.append(f" {alt} ")
+            elif ctag == "a":
+                # adjacent links ("Start free" "Book a demo") are separate phrases
+                parts.append(f" {_inline_text(child)} ")
+            else:
+                parts.append(_inline_text(child))
+            if child.tail:
+                parts.append(child.tail)
+        flush(el, parts, path)
+
+    walk(root, "")
+    return blocks
+
+
+def _inline_text(el: etree._Element) -> str:
+    """Text of an inline element (and anything nested in it), alt text included."""
+    out: list[str] = []
+    if el.tag.lower() == "img":
+        alt = image_alt(el)
+        return f" {alt} " if alt else ""
+    if el.text:
+        out.append(el.text)
+    for child in el:
+        if isinstance(child.tag, str):
+            ctag = child.tag.lower()
+            if ctag in BLOCK_TAGS or ctag == "br":
+                out.append(" ")
+            out.append(_inline_text(child))
+            if ctag in BLOCK_TAGS:
+                out.append(" ")
+        if child.tail:
+            out.append(child.tail)
+    return "".join(out)
+
+
+def _content_root(doc: etree._Element) -> etree._Element:
+    body = doc.find(".//body")
+    return body if body is not None else doc
+
+
+def _sentences(blocks: list[dict[str, str]], masked: set[str]) -> Counter[str]:
+    return Counter(
+        key
+        for b in blocks
+        if b["sig"] not in masked
+        for key in (normalize_text(s) for s in split_sentences(b["text"]))
+        if _meaningful(key)
+    )
+
+
+def _display(blocks: list[dict[str, str]], masked: set[str]) -> dict[str, str]:
+    shown: dict[str, str] = {}
+    for b in blocks:
+        if b["sig"] in masked:
+            continue
+        for s in split_sentences(b["text"]):
+            shown.setdefault(normalize_text(s), s)
+    return shown
+
+
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def _meaningful(key: str) -> bool:
+    """A sentence worth reporting: at least one word once the noise is masked out."""
+    return bool(_WORD.search(re.sub(r"‹\w+›", " ", key)))
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_CHARS else text[: MAX_CHARS - 1].rstrip() + "…"
 
 
 class PageExtractor(Extractor):
+    """Generic page: main text without boilerplate; sentence-level content changes."""
+
     kind = "page"
+    version = 2
+
+    def extract(self, html: str, url: str) -> dict[str, Any]:
+        root = strip_boilerplate(_content_root(parse(html)))
+        blocks = page_blocks(root)
+        title_el = parse(html).find(".//title")
+        title = " ".join((title_el.text_content() if title_el is not None else "").split())
+        return {
+            "url": url,
+            "title": title,
+            "blocks": blocks,
+            "text": "\n".join(b["text"] for b in blocks),
+        }
+
+    def diff(
+        self, old: dict[str, Any], new: dict[str, Any], state: dict[str, Any] | None = None
+    ) -> list[Change]:
+        masked = set((state or {}).get("volatile", {}))
+        old_blocks, new_blocks = old.get("blocks") or [], new.get("blocks") or []
+        before, after = _sentences(old_blocks, masked), _sentences(new_blocks, masked)
+        added_keys = list((after - before).elements())
+        removed_keys = list((before - after).elements())
+        if not added_keys and not removed_keys:
+            return []
+        shown_new, shown_old = _display(new_blocks, masked), _display(old_blocks, masked)
+        added = [_clip(shown_new.get(k, k)) for k in dict.fromkeys(added_keys)][:MAX_ITEMS]
+        removed = [_clip(shown_old.get(k, k)) for k in dict.fromkeys(removed_keys)][:MAX_ITEMS]
+        summary_bits = []
+        if added:
+            summary_bits.append(f"added: {added[0]}")
+        if removed:
+            summary_bits.append(f"removed: {removed[0]}")
+        return [
+            Change(
+                type="content_change",
+                added=added,
+                removed=removed,
+                evidence={
+                    "before": removed[:3],
+                    "after": added[:3],
+                    "summary": "; ".join(summary_bits),
+                },
+            )
+        ]
+
+    def learn(
+        self,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        state: dict[str, Any] | None,
+        *,
+        seconds_apart: float | None = None,
+    ) -> dict[str, Any]:
+        """Record which regions changed; regions that keep changing become volatile.
+
+        Pure: `state` in, new state out (a small JSON dict the caller stores per page).
+        Called after every comparison of two fetches. A region (block signature) that
+        changed in VOLATILE_HITS of the last WINDOW comparisons is masked by `diff`
+        from then on; if the caller knows the two fetches were seconds apart
+        (`seconds_apart` < QUICK_SECONDS), nothing real can have moved, so every region
+        that changed is volatile at once.
+        """
+        return learn_regions(
+            old, new, state, quick=seconds_apart is not None and seconds_apart < QUICK_SECONDS
+        )
+
+    def text(self, data: dict[str, Any]) -> str:
+        return str(data.get("text", ""))
+
+
+def _by_region(blocks: list[dict[str, str]]) -> dict[str, Counter[str]]:
+    regions: dict[str, Counter[str]] = {}
+    for b in blocks:
+        key = normalize_text(b["text"])
+        if _meaningful(key):
+            regions.setdefault(b["sig"], Counter())[key] += 1
+    return regions
+
+
+def learn_regions(
+    old: dict[str, Any], new: dict[str, Any], state: dict[str, Any] | None, *, quick: bool = False
+) -> dict[str, Any]:
+    """The state after one more comparison: per-region change history and volatile set.
+
+    State shape: {"history": {sig: "0110"}, "volatile": {sig: quiet_count}}. Only
+    regions that changed at least once in the window are kept, so it stays small.
+    """
+    state = state or {}
+    history: dict[str, str] = dict(state.get("history") or {})
+    volatile: dict[str, int] = dict(state.get("volatile") or {})
+    before = _by_region(old.get("blocks") or [])
+    after = _by_region(new.get("blocks") or [])
+    changed = {sig for sig in before.keys() | after.keys() if before.get(sig) != after.get(sig)}
+
+    for sig in set(history) | changed:
+        bits = (history.get(sig, "") + ("1" if sig in changed else "0"))[-WINDOW:]
+        if "1" in bits:
+            history[sig] = bits
+        else:
+            history.pop(sig, None)
+        if quick and sig in changed or bits.count("1") >= VOLATILE_HITS:
+            volatile[sig] = 0
+    for sig in list(volatile):
+        if sig in changed:
+            volatile[sig] = 0
+        elif sig in before or sig in after:
+            volatile[sig] += 1
+            if volatile[sig] >= RELEARN_AFTER:
+                del volatile[sig]
+    return {"history": history, "volatile": volatile}
