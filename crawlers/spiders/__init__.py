@@ -1,0 +1,1 @@
+"""Spiders of the project: one, `watch`, built from the watchlist."""

@@ -1,0 +1,155 @@
+"""The one spider: every page of the watchlist, fetched once, yielded as a snapshot.
+
+It does not interpret anything. A good page and a failed one both become a
+`PageSnapshot`; a failure (DNS, refused, timeout, robots.txt, 4xx, 5xx after retries,
+cut off for size) carries its reason in `error` and no body, and the crawl goes on.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import scrapy
+from scrapy.spidermiddlewares.httperror import HttpError
+
+from crawlers.items import PageSnapshot
+from intel.watchlist import Watchlist, load_watchlist
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from twisted.python.failure import Failure
+
+
+def crawl_settings(watchlist: Watchlist) -> dict[str, Any]:
+    """Scrapy settings the watchlist's `crawl:` block asks for."""
+    c = watchlist.crawl
+    out: dict[str, Any] = {
+        "ROBOTSTXT_OBEY": c.obey_robots,
+        "CONCURRENT_REQUESTS": c.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": c.per_domain_concurrency,
+        "DOWNLOAD_TIMEOUT": c.timeout,
+        "DOWNLOAD_MAXSIZE": c.max_page_bytes,
+        "DOWNLOAD_WARNSIZE": max(c.max_page_bytes // 4, 1024),
+        "RETRY_TIMES": c.retries,
+        "INTEL_ALLOW_PRIVATE_NETWORKS": c.allow_private_networks,
+    }
+    if c.user_agent:
+        out["USER_AGENT"] = c.user_agent
+    return out
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class WatchSpider(scrapy.Spider):
+    """Fetch every page of the watchlist once."""
+
+    name = "watch"
+
+    def __init__(self, watchlist: Watchlist, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.watchlist = watchlist
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> WatchSpider:
+        """Load the watchlist (`-a watchlist=PATH`) and apply its crawl settings."""
+        source = kwargs.pop("watchlist", None) or crawler.settings.get("INTEL_WATCHLIST")
+        if not source:
+            raise ValueError("no watchlist: run `scrapy crawl watch -a watchlist=PATH`")
+        watchlist = source if isinstance(source, Watchlist) else load_watchlist(source)
+        # Settings are still open here (Scrapy freezes them after the spider is created);
+        # "spider" priority lets `-s NAME=VALUE` on the command line win.
+        crawler.settings.setdict(crawl_settings(watchlist), priority="spider")
+        if any(p.render == "browser" for _, p in watchlist.pages()):
+            from crawlers import browser  # required only when a page needs a browser
+
+            crawler.settings.setdict(browser.playwright_settings(watchlist), priority="spider")
+        return super().from_crawler(crawler, *args, watchlist=watchlist, **kwargs)
+
+    async def start(self) -> AsyncIterator[Any]:
+        for competitor, page in self.watchlist.pages():
+            meta: dict[str, Any] = {
+                "intel_url": page.url,
+                "intel_competitor": competitor.name,
+                "intel_kind": page.kind,
+            }
+            if page.render == "browser":
+                from crawlers import browser
+
+                meta.update(browser.request_meta(page))
+            yield scrapy.Request(
+                page.url,
+                callback=self.parse,
+                errback=self.failed,
+                meta=meta,
+                dont_filter=True,
+            )
+
+    def parse(self, response: Response, **kwargs: Any) -> Any:
+        """A 2xx: the page as the server sent it (decompressed)."""
+        yield self._snapshot(
+            response.meta,
+            final_url=response.url,
+            status=response.status,
+            headers=_headers(response),
+            body=response.body,
+        )
+
+    def failed(self, failure: Failure) -> Any:
+        """Anything else: a 304 (unchanged), or a failed fetch with its reason."""
+        request = failure.request  # type: ignore[attr-defined]
+        exc = failure.value
+        if isinstance(exc, HttpError):
+            response = exc.response
+            not_modified = response.status == 304
+            yield self._snapshot(
+                request.meta,
+                final_url=response.url,
+                status=response.status,
+                headers=_headers(response),
+                body=None,
+                error=None if not_modified else f"HTTP {response.status}",
+                not_modified=not_modified,
+            )
+            return
+        yield self._snapshot(
+            request.meta, final_url=request.url, status=None, error=describe_failure(exc)
+        )
+
+    def _snapshot(self, meta: dict[str, Any], **fields: Any) -> PageSnapshot:
+        return PageSnapshot(
+            competitor=meta["intel_competitor"],
+            url=meta["intel_url"],
+            kind=meta["intel_kind"],
+            fetched_at=now_iso(),
+            **fields,
+        )
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One line saying why a page could not be fetched."""
+    name = type(exc).__name__
+    text = str(exc).strip()
+    # Twisted wraps the real reasons in a list of Failures: show theirs, not the reprs.
+    inner = re.findall(r"Failure ([\w.]+): (.*?)>", text)
+    if inner:
+        text = "; ".join(f"{cls.rsplit('.', 1)[-1]}: {msg}" for cls, msg in inner)
+    if not text or text == name:
+        text = _HINTS.get(name, "")
+    return (f"{name}: {text}" if text else name)[:500]
+
+
+_HINTS = {
+    "DownloadCancelledError": "download cut off (larger than the page size cap)",
+    "ResponseDataLossError": "the connection closed before the whole body arrived",
+}
+
+
+def _headers(response: Response) -> dict[str, str]:
+    return {k: v for k, v in response.headers.to_unicode_dict().items()}

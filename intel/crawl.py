@@ -1,0 +1,183 @@
+"""Run the crawl of one night: one Scrapy CrawlerProcess in this process, once.
+
+Twisted's reactor cannot be restarted, so a process crawls at most once (`intel run`
+crawls, then processes; tests run crawls in subprocesses). What the night fetched is
+in the store; `CrawlResult` is the tally for the summary and the exit code.
+
+Logging: Scrapy's messages go to the root logger (the rotating file `intel run` and
+`intel crawl` set up in the data dir), not to stderr, because cron mails whatever
+reaches stderr. `verbose=True` puts them on stderr too.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from intel.errors import IntelError
+
+
+@dataclass
+class CrawlResult:
+    """What one crawl fetched: pages ok, not modified, failed (and why)."""
+
+    pages: int = 0
+    fetched: int = 0
+    not_modified: int = 0
+    failed: int = 0
+    failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    finish_reason: str | None = None
+
+    @property
+    def missing(self) -> int:
+        """Pages neither fetched nor failed (the crawl was stopped before reaching them)."""
+        return max(self.pages - self.fetched - self.failed, 0)
+
+    def add(self, item: Any) -> None:
+        if item.ok:
+            self.fetched += 1
+            self.not_modified += int(item.not_modified)
+        else:
+            self.failed += 1
+            self.failures.append(f"{item.url}: {item.error or f'HTTP {item.status}'}")
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "pages": self.pages,
+            "fetched": self.fetched,
+            "not_modified": self.not_modified,
+            "failed": self.failed,
+            "missing": self.missing,
+            "failures": self.failures[:50],
+            "seconds": round(self.seconds, 2),
+            "finish_reason": self.finish_reason,
+        }
+
+    def line(self) -> str:
+        """The short summary printed under cron."""
+        text = (
+            f"crawl: {self.fetched}/{self.pages} pages fetched "
+            f"({self.not_modified} not modified), {self.failed} failed"
+        )
+        if self.missing:
+            text += f", {self.missing} not reached"
+        return text + f" in {self.seconds:.1f}s"
+
+
+def crawl_settings(
+    data_dir: str | Path,
+    *,
+    run_id: int | None = None,
+    verbose: bool = False,
+    overrides: dict[str, Any] | None = None,
+) -> Any:
+    """The project's settings plus this crawl's data dir and run (overrides win)."""
+    from scrapy.settings import Settings
+
+    settings = Settings()
+    settings.setmodule("crawlers.settings", priority="project")
+    settings.set("INTEL_DATA", str(data_dir), priority="cmdline")
+    if run_id is not None:
+        settings.set("INTEL_RUN_ID", run_id, priority="cmdline")
+    # Scrapy logs to stderr only when asked; otherwise to the root logger (the log file).
+    settings.set("LOG_INSTALL_ROOT_HANDLER", verbose, priority="cmdline")
+    if verbose:
+        settings.set("LOG_LEVEL", "INFO", priority="cmdline")
+    settings.setdict(overrides or {}, priority="cmdline")
+    return settings
+
+
+def crawl(
+    watchlist_path: str | Path,
+    data_dir: str | Path,
+    *,
+    progress: bool,
+    run_id: int | None = None,
+    verbose: bool = False,
+    settings: dict[str, Any] | None = None,
+) -> CrawlResult:
+    """Crawl every page of the watchlist into the store of `data_dir`; blocks until done.
+
+    Failed pages are stored as failed fetches and counted, never raised. Raises
+    WatchlistError for a bad watchlist and IntelError when the crawl itself could not
+    run (e.g. the store cannot be opened).
+    """
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+
+    from crawlers.spiders.watch import WatchSpider
+    from intel.watchlist import load_watchlist
+
+    watchlist = load_watchlist(watchlist_path)  # fails before the reactor starts
+    result = CrawlResult(pages=len(watchlist.pages()))
+    if not verbose:  # one line per request is too much even for the log file
+        logging.getLogger("scrapy").setLevel(logging.INFO)
+    process = CrawlerProcess(
+        crawl_settings(data_dir, run_id=run_id, verbose=verbose, overrides=settings)
+    )
+    crawler = process.create_crawler(WatchSpider)
+    bar = _Progress(result.pages) if progress else None
+
+    def stored(item: Any, **_: Any) -> None:
+        result.add(item)
+        if bar:
+            bar.update(result)
+
+    def not_stored(item: Any, failure: Any, **_: Any) -> None:
+        result.failed += 1
+        result.failures.append(f"{item.url}: not stored: {failure.getErrorMessage()}")
+        if bar:
+            bar.update(result)
+
+    crawler.signals.connect(stored, signal=signals.item_scraped)
+    crawler.signals.connect(not_stored, signal=signals.item_error)
+    errors: list[str] = []
+    started = time.perf_counter()
+    d = process.crawl(crawler, watchlist=watchlist)
+    d.addErrback(lambda f: errors.append(f"{f.type.__name__}: {f.getErrorMessage()}"))
+    try:
+        if bar:
+            bar.start()
+        process.start()
+    finally:
+        if bar:
+            bar.stop()
+    result.seconds = time.perf_counter() - started
+    if crawler.stats is not None:
+        result.finish_reason = crawler.stats.get_value("finish_reason")
+    if errors:
+        raise IntelError(f"the crawl could not run: {errors[0]}")
+    return result
+
+
+class _Progress:
+    """Pages done/total and failures on a terminal (rich), on stderr."""
+
+    def __init__(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self._progress = Progress(
+            TextColumn("crawl"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[failed]} failed"),
+            console=Console(stderr=True),
+            transient=False,
+        )
+        self._task = self._progress.add_task("crawl", total=total, failed=0)
+
+    def start(self) -> None:
+        self._progress.start()
+
+    def update(self, result: CrawlResult) -> None:
+        self._progress.update(
+            self._task, completed=result.fetched + result.failed, failed=result.failed
+        )
+
+    def stop(self) -> None:
+        self._progress.stop()
