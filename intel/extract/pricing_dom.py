@@ -1,0 +1,723 @@
+"""Plans as a page shows them: plan cards in a grid and comparison tables.
+
+How a card is found without knowing the page's class names: every price on the page
+(a currency next to a number, however it is split across elements) and every "Contact
+sales"/"Custom" label is located; an element whose children hold prices for two or more
+*differently named* siblings is a grid, and those children are the plan cards. Grids are
+taken deepest first, so a card's own monthly/annual pair never looks like a grid, and a
+section that merely contains the grid next to a testimonial never becomes a card.
+
+Inside a card, text is read in lines (block elements break lines, inline ones such as
+`<span>$</span>12<sup>.99</sup>` join), so split prices read as written. Toggles that keep
+both prices in data attributes (`data-monthly="$10" data-annually="$8"`) are expanded into
+one line per billing before reading, which makes the visible default irrelevant.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from intel.extract.pricing_money import (
+    CUSTOM_RE,
+    FREE_RE,
+    PRICE_RE,
+    billing_of,
+    billing_of_token,
+    find_prices,
+    is_per_seat,
+    period_of,
+)
+
+INLINE = frozenset(
+    "a abbr b bdi bdo cite code data dfn em font i kbd mark q samp small span strong sub sup "
+    "time u var label img input select button output wbr".split()
+)
+SKIP_TEXT = frozenset(
+    "script style noscript template svg del s strike title head iframe object".split()
+)
+HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_WS = re.compile(r"\s+")
+_NOISE_ATTR = re.compile(
+    r"cookie|consent|gdpr|onetrust|\bcky-|cc-window|cc-banner|truste|didomi|usercentrics", re.I
+)
+_BADGE = re.compile(
+    r"^(?:most popular|popular|best value|recommended|best deal|new|limited offer|our pick|"
+    r"beliebt(?:este wahl)?|empfohlen|人気|おすすめ|save \d+\s?%|-?\d+\s?% off)$",
+    re.I,
+)
+_NAME_CLASS = re.compile(r"(?:^|[-_])(?:name|title|heading|headline)(?:$|[-_])", re.I)
+_BILLING_WORD = re.compile(
+    r"^(?:monthly|annual(?:ly)?|yearly|billed (?:monthly|annually|yearly)|pay (?:monthly|yearly|annually))$",
+    re.I,
+)
+_INHERIT = re.compile(
+    r"^(?:everything|all(?: features)?|all the features) (?:in|from|of|on)\b|^alles (?:aus|in|von)\b"
+    r"|^tout (?:ce qu|dans|de)\b|^todo (?:lo )?(?:de|en)\b|^(?:[\w\s]+)の(?:全機能|すべて)",
+    re.I,
+)
+_NOT_INCLUDED_TEXT = re.compile(
+    r"\bnot (?:included|available)\b|\bunavailable\b|\bnicht (?:enthalten|verfügbar)\b|^(?:no|nein|non|—|–|-|✗|✕|✖|×|x)$",
+    re.I,
+)
+_INCLUDED_TEXT = re.compile(r"^(?:✓|✔|☑|✅|yes|ja|oui|sí|included|available)\b|\bincluded\b", re.I)
+_ICON_NO = re.compile(
+    r"cross|close|times|minus|dash|x-?mark|(?:^|[-_ ])x(?:$|[-_ ])|(?:^|[-_ ])no(?:$|[-_ ])|not-?included|unavailable|excluded|disabled",
+    re.I,
+)
+_ICON_YES = re.compile(r"check|tick|(?:^|[-_ ])yes(?:$|[-_ ])|included|available|success", re.I)
+_LEAD_MARK = re.compile(r"^[\s✓✔☑✅•·\-–—*+]+")
+
+
+@dataclass
+class Line:
+    """One visual line of text with the billing hinted by the elements it came from."""
+
+    text: str
+    hints: list[tuple[int, str | None]] = field(default_factory=list)
+    in_li: bool = False
+
+    def hint_at(self, pos: int) -> str | None:
+        current = None
+        for off, hint in self.hints:
+            if off > pos:
+                break
+            current = hint
+        return current
+
+
+def clean(text: str | None) -> str:
+    return _WS.sub(" ", text or "").strip()
+
+
+def strip_noise(root: etree._Element) -> None:
+    """Drop what is never pricing: scripts, navigation, cookie banners, consent dialogs."""
+    doomed = []
+    for el in root.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            doomed.append(el)
+            continue
+        if tag in ("script", "style", "noscript", "template", "head", "nav", "iframe", "object"):
+            doomed.append(el)
+            continue
+        role = el.get("role")
+        ident = f"{el.get('id') or ''} {el.get('class') or ''}"
+        if role in ("navigation", "dialog", "alertdialog") or (
+            ident.strip() and _NOISE_ATTR.search(ident)
+        ):
+            doomed.append(el)
+    for el in doomed:
+        parent = el.getparent()
+        if parent is None:
+            continue
+        # keep the tail text: it belongs to the parent
+        if el.tail:
+            prev = el.getprevious()
+            if prev is not None:
+                prev.tail = (prev.tail or "") + el.tail
+            else:
+                parent.text = (parent.text or "") + el.tail
+        parent.remove(el)
+
+
+def expand_toggles(root: etree._Element) -> None:
+    """Rewrite `data-monthly/data-annually` toggles into one line per billing, hidden or not."""
+    holders: list[tuple[etree._Element, dict[str, str]]] = []
+    for el in root.iter():
+        if not isinstance(el.tag, str) or not el.attrib:
+            continue
+        variants: dict[str, str] = {}
+        for k, v in el.attrib.items():
+            if k.startswith("data-") and k not in ("data-billing", "data-default"):
+                b = billing_of_token(k[5:])
+                if b and b not in variants:
+                    variants[b] = v
+        if len(variants) >= 2:
+            holders.append((el, variants))
+    if not holders:
+        return
+    lines: list[etree._Element] = []
+    for el, variants in holders:
+        if not any(
+            PRICE_RE.search(v) or re.fullmatch(r"\s*\d+(?:[.,]\d+)?\s*", v)
+            for v in variants.values()
+        ):
+            continue
+        line = el.getparent()
+        if line is None or _has_structure(line):
+            line = el
+        if line not in lines:
+            lines.append(line)
+    for line in lines:
+        parent = line.getparent()
+        if parent is None:
+            continue
+        billings = []
+        for el in line.iter():
+            for k in el.attrib:
+                if k.startswith("data-"):
+                    b = billing_of_token(k[5:])
+                    if b and b not in billings and k not in ("data-billing", "data-default"):
+                        billings.append(b)
+        wrapper = etree.Element("div")
+        for b in billings:
+            clone = copy.deepcopy(line)
+            clone.tail = None
+            for el in clone.iter():
+                if not isinstance(el.tag, str):
+                    continue
+                value = None
+                for k, v in list(el.attrib.items()):
+                    if k.startswith("data-") and billing_of_token(k[5:]) == b:
+                        value = v
+                if value is not None:
+                    for child in list(el):
+                        el.remove(child)
+                    el.text = value
+            block = etree.SubElement(wrapper, "div")
+            block.set("data-billing", b)
+            block.append(clone)
+        wrapper.tail = line.tail
+        parent.replace(line, wrapper)
+
+
+def _has_structure(el: etree._Element) -> bool:
+    for tag in (*HEADINGS, "li", "ul"):
+        if el.find(f".//{tag}") is not None:
+            return True
+    return False
+
+
+def _hint(el: etree._Element) -> str | None:
+    for k in (
+        "data-billing",
+        "data-period",
+        "data-interval",
+        "data-frequency",
+        "data-cycle",
+        "data-term",
+    ):
+        v = el.get(k)
+        if v:
+            b = billing_of_token(v)
+            if b:
+                return b
+    cls = el.get("class")
+    if cls:
+        for tok in cls.split():
+            t = tok.lower()
+            if re.search(r"(?:^|[-_])(?:annual|annually|yearly)(?:$|[-_])", t):
+                return "annual"
+            if re.search(r"(?:^|[-_])monthly(?:$|[-_])", t):
+                return "monthly"
+    return None
+
+
+def text_lines(el: etree._Element) -> list[Line]:
+    """The element's text as lines: block elements break, inline elements join as written."""
+    lines: list[Line] = []
+    chunks: list[tuple[str, str | None]] = []
+    state = {"li": 0}
+    li_flags: list[bool] = [False]
+
+    def flush() -> None:
+        if not chunks:
+            return
+        text, hints, pos = [], [], 0
+        for chunk, hint in chunks:
+            c = _WS.sub(" ", chunk)
+            if not c:
+                continue
+            if not text or (hints and hints[-1][1] != hint):
+                hints.append((pos, hint))
+            text.append(c)
+            pos += len(c)
+        joined = "".join(text)
+        lead = len(joined) - len(joined.lstrip())
+        stripped = joined.strip()
+        if stripped:
+            lines.append(
+                Line(stripped, [(max(0, o - lead), h) for o, h in hints], in_li=li_flags[-1])
+            )
+        chunks.clear()
+        li_flags[-1] = state["li"] > 0
+
+    def walk(e: etree._Element, hint: str | None) -> None:
+        tag = e.tag if isinstance(e.tag, str) else ""
+        if tag and tag not in SKIP_TEXT:
+            h = _hint(e) or hint
+            block = tag not in INLINE
+            if block or tag == "br":
+                flush()
+            if tag == "li":
+                state["li"] += 1
+                li_flags[-1] = True
+            if e.text:
+                chunks.append((e.text, h))
+            for child in e:
+                walk(child, h)
+            if tag == "li":
+                flush()
+                state["li"] -= 1
+                li_flags[-1] = state["li"] > 0
+            if block:
+                flush()
+        if e.tail:
+            chunks.append((e.tail, hint))
+
+    walk(el, _hint(el))
+    flush()
+    return lines
+
+
+def _is_price_like(text: str) -> bool:
+    return bool(PRICE_RE.search(text))
+
+
+def good_name(text: str) -> bool:
+    if not text or len(text) > 50 or len(text.split()) > 6:
+        return False
+    if not re.search(r"\w", text):
+        return False
+    if (
+        _is_price_like(text)
+        or CUSTOM_RE.match(text)
+        or _BADGE.match(text)
+        or _BILLING_WORD.match(text)
+    ):
+        return False
+    return not re.fullmatch(r"[\d\s.,/%+-]+", text)
+
+
+def _name_text(el: etree._Element) -> str:
+    # A heading can carry a badge inside it ("Pro <span>Popular</span>"): prefer its own text.
+    own = clean(el.text)
+    if own and good_name(own):
+        return own
+    for line in text_lines(el):
+        t = line.text
+        for part in re.split(r"\s{2,}|\s[·|–—]\s", t):
+            part = part.strip()
+            if good_name(part):
+                return part
+    return ""
+
+
+def name_of(card: etree._Element) -> str | None:
+    """The plan name of a card: its first heading that is not a price, badge or billing word."""
+    for h in card.iter(*HEADINGS):
+        t = _name_text(h)
+        if t:
+            return t
+    for e in card.iter():
+        if not isinstance(e.tag, str) or e.tag in SKIP_TEXT:
+            continue
+        cls = e.get("class") or ""
+        if e.get("role") == "heading" or any(_NAME_CLASS.search(c) for c in cls.split()):
+            t = _name_text(e)
+            if t:
+                return t
+    return None
+
+
+def _ancestors_upto(el: etree._Element, n: int) -> Iterator[etree._Element]:
+    yield el
+    for i, a in enumerate(el.iterancestors()):
+        if i >= n:
+            break
+        yield a
+
+
+def _excluded(el: etree._Element) -> bool:
+    """Prices in tables, struck-through prices and prices inside a feature bullet are not plan prices."""
+    for a in el.iterancestors():
+        tag = a.tag
+        if tag in ("table", "del", "s", "strike"):
+            return True
+        if tag == "li":
+            if (
+                a.find(".//h1") is None
+                and a.find(".//h2") is None
+                and a.find(".//h3") is None
+                and (a.find(".//h4") is None and len(clean(a.text_content())) < 160)
+            ):
+                return True
+        if tag in ("main", "body"):
+            break
+    return False
+
+
+def price_elements(root: etree._Element) -> list[etree._Element]:
+    """Smallest elements whose text is a price, or a 'Contact sales'-style label (not a link)."""
+    found: list[etree._Element] = []
+    seen: set[int] = set()
+    for t in root.xpath("//body//text()"):
+        s = str(t)
+        if not s.strip():
+            continue
+        host = t.getparent()
+        if host is None:
+            continue
+        if t.is_tail:
+            host = host.getparent()
+            if host is None:
+                continue
+        if not isinstance(host.tag, str) or host.tag in SKIP_TEXT:
+            continue
+        hit = None
+        if any(ch.isdigit() for ch in s):
+            for a in _ancestors_upto(host, 3):
+                txt = clean(a.text_content())
+                if len(txt) > 160:
+                    break
+                if PRICE_RE.search(txt):
+                    hit = a
+                    break
+        elif len(s) < 40:
+            st = clean(s)
+            if CUSTOM_RE.match(st) or FREE_RE.match(st):
+                if (
+                    host.tag in HEADINGS
+                    or host.tag in ("a", "button")
+                    or any(a.tag in ("a", "button") for a in host.iterancestors())
+                ):
+                    continue
+                hit = host
+        if hit is None or id(hit) in seen or _excluded(hit):
+            continue
+        seen.add(id(hit))
+        found.append(hit)
+    return found
+
+
+def find_cards(root: etree._Element) -> list[tuple[etree._Element, str]]:
+    """(card element, plan name) for every card of every plan grid, in page order."""
+    prices = price_elements(root)
+    if not prices:
+        return []
+    children: dict[etree._Element, list[etree._Element]] = {}
+    depth: dict[etree._Element, int] = {}
+    for p in prices:
+        chain = [p, *p.iterancestors()]
+        for i, (child, parent) in enumerate(zip(chain, chain[1:], strict=False)):
+            kids = children.setdefault(parent, [])
+            if child not in kids:
+                kids.append(child)
+            depth[parent] = len(chain) - i - 2
+    grids = sorted((g for g, kids in children.items() if len(kids) >= 2), key=lambda g: -depth[g])
+    accepted: list[etree._Element] = []
+    accepted_anc: list[set[etree._Element]] = []
+    cards: list[tuple[etree._Element, str]] = []
+    card_set: set[etree._Element] = set()
+    names_cache: dict[etree._Element, str | None] = {}
+    for g in grids:
+        if g in card_set or any(a in card_set for a in g.iterancestors()):
+            continue  # a grid inside an accepted card
+        named = []
+        for c in children[g]:
+            if c in card_set or any(
+                c is a or c in anc for a, anc in zip(accepted, accepted_anc, strict=False)
+            ):
+                continue
+            if c not in names_cache:
+                names_cache[c] = name_of(c)
+            if names_cache[c]:
+                named.append((c, names_cache[c]))
+        if len(named) < 2 or len({n.casefold() for _, n in named}) < 2:
+            continue
+        accepted.append(g)
+        accepted_anc.append(set(g.iterancestors()))
+        for c, n in named:
+            card_set.add(c)
+            cards.append((c, n))
+    if not cards:
+        # a page with a single plan: the nearest named ancestor of its price
+        for p in prices:
+            for a in _ancestors_upto(p, 8):
+                n = name_of(a)
+                if n:
+                    if a not in card_set:
+                        card_set.add(a)
+                        cards.append((a, n))
+                    break
+            if len(cards) > 1:
+                return []
+    order = {el: i for i, el in enumerate(root.iter())}
+    cards.sort(key=lambda cn: order.get(cn[0], 0))
+    return cards
+
+
+def _feature_text(li: etree._Element) -> str:
+    return _LEAD_MARK.sub("", " ".join(line.text for line in text_lines(li))).strip()
+
+
+def _not_included(el: etree._Element) -> bool:
+    blob = " ".join(
+        f"{e.get('class') or ''} {e.get('aria-label') or ''} {e.get('title') or ''} {e.get('alt') or ''}"
+        for e in el.iter()
+        if isinstance(e.tag, str)
+    )
+    cls = el.get("class") or ""
+    if re.search(
+        r"(?:not-?included|unavailable|disabled|excluded|line-through|is-off|missing)", cls, re.I
+    ):
+        return True
+    return bool(re.search(r"\bnot included\b|\bunavailable\b", blob, re.I)) or bool(
+        re.match(r"^[✗✕✖×]", clean(el.text_content()))
+    )
+
+
+def card_features(card: etree._Element) -> list[str]:
+    out: list[str] = []
+    seen: set[str] = set()
+    for li in card.iter("li"):
+        if li.find(".//li") is not None or li is card:
+            continue
+        text = _feature_text(li)
+        if not text or len(text) > 200 or _INHERIT.search(text) or _not_included(li):
+            continue
+        key = feature_key(text)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(text)
+    return out
+
+
+def feature_key(text: str) -> str:
+    return re.sub(r"[^\w%+.]+", " ", text.casefold()).strip()
+
+
+def plan_key(name: str) -> str:
+    """How plan names compare: case, punctuation and the words 'plan'/'tier' do not count."""
+    words = re.sub(r"[^\w]+", " ", name.casefold()).split()
+    return " ".join(w for w in words if w not in ("plan", "tier", "the")) or name.casefold()
+
+
+def read_prices(lines: list[Line], lang: str | None) -> list[dict[str, Any]]:
+    """Every price a card shows, with what the words around it say."""
+    out: list[dict[str, Any]] = []
+    for i, line in enumerate(lines):
+        if line.in_li:
+            continue
+        found = find_prices(line.text, lang)
+        for j, (start, end, amount, code) in enumerate(found):
+            stop = found[j + 1][0] if j + 1 < len(found) else len(line.text)
+            after = line.text[end:stop][:80]
+            before = line.text[(found[j - 1][1] if j else 0) : start][-40:]
+            context = after
+            if not (period_of(after) or billing_of(after)):
+                for nxt in lines[i + 1 : i + 3]:
+                    if nxt.in_li or len(nxt.text) > 80 or find_prices(nxt.text, lang):
+                        break
+                    context = f"{context} {nxt.text}"
+                    if period_of(context) or billing_of(context):
+                        break
+            billing = line.hint_at(start) or billing_of(context) or billing_of(before)
+            out.append(
+                {
+                    "amount": amount,
+                    "currency": code,
+                    "period": period_of(context),
+                    "billing": billing,
+                    "per_seat": is_per_seat(context) or is_per_seat(before),
+                    "text": clean(f"{line.text[start:end]} {context}")[:100],
+                }
+            )
+    return dedupe_prices(out)
+
+
+def dedupe_prices(prices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One price per (amount, currency, billing); the copy that knows its period wins."""
+    out: list[dict[str, Any]] = []
+    for p in prices:
+        twin = next(
+            (
+                q
+                for q in out
+                if q["amount"] == p["amount"]
+                and q["currency"] == p["currency"]
+                and q["billing"] == p["billing"]
+            ),
+            None,
+        )
+        if twin is None:
+            out.append(p)
+        elif twin["period"] is None and p["period"] is not None:
+            out[out.index(twin)] = p
+    return out
+
+
+def card_plan(card: etree._Element, name: str, lang: str | None) -> dict[str, Any]:
+    lines = text_lines(card)
+    prices = read_prices(lines, lang)
+    texts = [ln.text for ln in lines if not ln.in_li]
+    custom = not prices and any(CUSTOM_RE.match(t) for t in texts)
+    free_marker = any(FREE_RE.match(t) for t in texts if t != name)
+    return {
+        "name": name,
+        "prices": prices,
+        "free": any(p["amount"] == 0 for p in prices) or (not prices and free_marker),
+        "custom": custom,
+        "features": card_features(card),
+    }
+
+
+# --- comparison tables -------------------------------------------------------------------
+
+
+def _cells(tr: etree._Element) -> list[etree._Element]:
+    out = []
+    for c in tr:
+        if c.tag in ("td", "th"):
+            try:
+                span = max(1, min(int(c.get("colspan") or 1), 20))
+            except ValueError:
+                span = 1
+            out.extend([c] * span)
+    return out
+
+
+def _cell_state(cell: etree._Element) -> bool | str:
+    text = clean(" ".join(line.text for line in text_lines(cell)))
+    if text and _NOT_INCLUDED_TEXT.search(text):
+        return False
+    if text and _INCLUDED_TEXT.search(text):
+        return True
+    for e in cell.iter():
+        if not isinstance(e.tag, str) or e is cell:
+            continue
+        blob = " ".join(
+            e.get(k) or ""
+            for k in ("class", "aria-label", "title", "alt", "data-icon", "href", "name")
+        )
+        if not blob.strip():
+            continue
+        if _ICON_NO.search(blob):
+            return False
+        if _ICON_YES.search(blob):
+            return True
+    if not text or not re.search(r"\w", text):
+        return False
+    return text
+
+
+def _header_name(cell: etree._Element) -> str:
+    for line in text_lines(cell):
+        if good_name(line.text):
+            return line.text
+    return ""
+
+
+def table_plans(root: etree._Element, lang: str | None, known: set[str]) -> list[dict[str, Any]]:
+    """Plans (names, per-column features and prices) from comparison tables with plans as columns."""
+    plans: dict[str, dict[str, Any]] = {}
+    order: list[str] = []
+    for table in root.iter("table"):
+        rows = [tr for tr in table.iter("tr") if next(tr.iterancestors("table")) is table]
+        if len(rows) < 2:
+            continue
+        head_i = 0
+        cols: list[str] = []
+        for i, tr in enumerate(rows[:3]):
+            names = [_header_name(c) for c in _cells(tr)[1:]]
+            if sum(1 for n in names if n) >= 2 or (
+                sum(1 for n in names if n) == 1 and any(plan_key(n) in known for n in names if n)
+            ):
+                head_i, cols = i, names
+                break
+        if not cols:
+            continue
+        for tr in rows[head_i + 1 :]:
+            cells = _cells(tr)
+            if len({id(c) for c in cells}) < 2:
+                continue  # a group header spanning the table
+            label = clean(" ".join(line.text for line in text_lines(cells[0])))
+            if not label or len(label) > 120:
+                continue
+            label_prices = find_prices(label, lang)
+            for col, cell in zip(cols, cells[1:], strict=False):
+                if not col or cell is cells[0]:
+                    continue
+                key = plan_key(col)
+                plan = plans.get(key)
+                if plan is None:
+                    plan = {
+                        "name": col,
+                        "prices": [],
+                        "free": False,
+                        "custom": False,
+                        "features": [],
+                    }
+                    plans[key] = plan
+                    order.append(key)
+                cell_lines = text_lines(cell)
+                cell_text = " ".join(line.text for line in cell_lines)
+                if find_prices(cell_text, lang) and not label_prices:
+                    ps = read_prices(cell_lines, lang)
+                    for p in ps:
+                        if p["period"] is None:
+                            p["period"] = period_of(label)
+                        p["per_seat"] = p["per_seat"] or is_per_seat(label)
+                    plan["prices"] = dedupe_prices(plan["prices"] + ps)
+                    continue
+                if CUSTOM_RE.match(cell_text.strip()):
+                    plan["custom"] = True
+                    continue
+                state = _cell_state(cell)
+                if state is True:
+                    feat = label
+                elif state:
+                    feat = f"{label}: {state}"
+                else:
+                    continue
+                if feature_key(feat) not in {feature_key(f) for f in plan["features"]}:
+                    plan["features"].append(feat)
+    out = []
+    for k in order:
+        plan = plans[k]
+        if plan["prices"]:
+            plan["custom"] = False
+        plan["free"] = any(p["amount"] == 0 for p in plan["prices"])
+        out.append(plan)
+    return out
+
+
+def dom_plans(root: etree._Element, lang: str | None) -> list[dict[str, Any]]:
+    """Plans from cards, then comparison tables merged in by plan name; duplicates merged."""
+    plans: list[dict[str, Any]] = []
+    by_key: dict[str, dict[str, Any]] = {}
+
+    def add(plan: dict[str, Any]) -> None:
+        key = plan_key(plan["name"])
+        have = by_key.get(key)
+        if have is None:
+            by_key[key] = plan
+            plans.append(plan)
+            return
+        # duplicated markup (mobile copy, table below the cards): merge, never double
+        if not have["prices"]:
+            have["prices"] = plan["prices"]
+        else:
+            have["prices"] = dedupe_prices(have["prices"] + plan["prices"])
+        have["free"] = have["free"] or plan["free"]
+        have["custom"] = not have["prices"] and (have["custom"] or plan["custom"])
+        seen = {feature_key(f) for f in have["features"]}
+        for f in plan["features"]:
+            if feature_key(f) not in seen:
+                seen.add(feature_key(f))
+                have["features"].append(f)
+
+    for card, name in find_cards(root):
+        add(card_plan(card, name, lang))
+    for plan in table_plans(root, lang, set(by_key)):
+        key = plan_key(plan["name"])
+        if key in by_key and by_key[key]["prices"]:
+            plan = {**plan, "prices": []}
+        add(plan)
+    return plans
