@@ -37,7 +37,7 @@ _BADGE = re.compile(
     r"ga|labs|experimental)(?=\s|$)",
     re.I,
 )
-_EDGE_JUNK = re.compile(r"^[\W_]+|[\W_]+$")
+_EDGE_JUNK = re.compile(r"^[^\w(\[]+|[^\w)\]]+$")
 _PRICE_BIT = re.compile(
     r"(?:[$€£¥₹]\s?\d[\d.,]*|\d[\d.,]*\s?(?:[$€£¥₹]|usd|eur|gbp))\S*(?:\s*(?:/|per)\s*\w+)*", re.I
 )
@@ -62,7 +62,7 @@ _ICON_NO = re.compile(
 
 def feature_key(name: str) -> str:
     """Identity of a feature name: noise-normalised, badges and edge symbols dropped."""
-    key = normalize_text(name)
+    key = re.sub(r"[()\[\]]", " ", normalize_text(name))
     key = _BADGE.sub(" ", key)
     key = _EDGE_JUNK.sub("", " ".join(key.split()))
     return key

@@ -86,6 +86,14 @@ _VOLATILE: list[tuple[re.Pattern[str], str]] = [
         " ‹date› ",
     ),
     (re.compile(r"\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b"), " ‹date› "),
+    # the weekday in front of a date ("Tuesday, ‹date›") rolls over with it
+    (
+        re.compile(
+            r"\b(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s*(?=‹date›)",
+            re.I,
+        ),
+        " ",
+    ),
     # clock times: "14:05", "2:05:33 PM", "9 am", with an optional zone
     (
         re.compile(
@@ -168,7 +176,7 @@ def normalize_text(text: str) -> str:
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9¿¡])")
-_SEPARATORS = re.compile(r"\s+[·•|]\s+")
+_SEPARATORS = re.compile(r"(?:(?:^|\s)[·•|](?=\s|$))+")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -403,12 +411,23 @@ def _is_ab_variant(el: etree._Element) -> bool:
     return len(" ".join(el.itertext()).split()) <= 12
 
 
+_BADGE_ALT = re.compile(
+    r"\b(?:soc ?[123]|iso ?\d{4,5}|gdpr|hipaa|pci|fedramp|ccpa|csa star|tisax|hitrust|"
+    r"certified|certification|compliant|compliance|award|badge|rated|leader)\b",
+    re.I,
+)
+
+
 def _is_logo_wall(el: etree._Element) -> bool:
-    """Four or more images and no text of their own: a customer logo wall."""
+    """Four or more images and no text of their own: a customer logo wall.
+
+    Compliance and award badges are often images too; a wall whose alt texts speak
+    of certification is content (a new SOC 2 badge is news), so it is kept.
+    """
     imgs = el.findall(".//img")
-    if len(imgs) < 4:
+    if len(imgs) < 4 or "".join(el.itertext()).strip():
         return False
-    return not "".join(el.itertext()).strip()
+    return not any(_BADGE_ALT.search(img.get("alt") or "") for img in imgs)
 
 
 def strip_boilerplate(root: etree._Element, *, keep_hidden: bool = False) -> etree._Element:

@@ -87,7 +87,8 @@ def page_blocks(root: etree._Element) -> list[dict[str, str]]:
     headings: dict[int, str] = {}
 
     def context() -> str:
-        return " > ".join(headings[k] for k in sorted(headings))[:160]
+        # the nearest heading only: a new h1 must not rename every region below it
+        return headings[max(headings)] if headings else ""
 
     def flush(el: etree._Element, parts: list[str], path: str) -> None:
         text = " ".join("".join(parts).split())
@@ -130,7 +131,8 @@ def page_blocks(root: etree._Element) -> list[dict[str, str]]:
             elif ctag == "img":
                 alt = image_alt(child)
                 if alt:
-                    parts.append(f" {alt} ")
+                    # " · " keeps badges in a row apart as separate sentences
+                    parts.append(f" · {alt} · ")
             elif ctag == "a":
                 # adjacent links ("Start free" "Book a demo") are separate phrases
                 parts.append(f" {_inline_text(child)} ")
@@ -149,7 +151,7 @@ def _inline_text(el: etree._Element) -> str:
     out: list[str] = []
     if el.tag.lower() == "img":
         alt = image_alt(el)
-        return f" {alt} " if alt else ""
+        return f" · {alt} · " if alt else ""
     if el.text:
         out.append(el.text)
     for child in el:
