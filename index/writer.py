@@ -12,11 +12,13 @@ fingerprint is already in the index are skipped, the rest go in with ONE writer 
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
 import time
 import uuid
+import warnings
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,14 +52,25 @@ def check_index(index_dir: str | Path) -> str | None:
     meta = read_meta(index_dir)
     if meta.get("schema") != SCHEMA_VERSION:
         return f"stale: built with schema {meta.get('schema')}, this version uses {SCHEMA_VERSION}"
+    # Whoosh leaves the files of a segment it failed to read open; they are closed here,
+    # quietly, rather than warned about at some random later moment.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        problem = _probe(index_dir)
+        if problem:
+            gc.collect()
+    return problem
+
+
+def _probe(index_dir: Path) -> str | None:
+    """Open the index and read one document through every layer."""
     try:
         ix = whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
         if set(ix.schema.names()) != set(SCHEMA.names()):
             return "stale: its fields differ from this version's schema"
         with ix.searcher() as searcher:
-            searcher.doc_count()
             reader = searcher.reader()
-            for docnum in reader.all_doc_ids():  # read one document through every layer
+            for docnum in reader.all_doc_ids():
                 reader.stored_fields(docnum)
                 reader.column_reader("key")[docnum]
                 break
