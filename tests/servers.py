@@ -108,6 +108,7 @@ class LocalServer:
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._port: int | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -122,6 +123,7 @@ class LocalServer:
         handler = _make_handler(self)
         self._server = _QuietServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
+        self._port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
@@ -135,8 +137,8 @@ class LocalServer:
 
     @property
     def port(self) -> int:
-        assert self._server is not None, "server not started"
-        return self._server.server_address[1]
+        assert self._port is not None, "server not started"
+        return self._port  # still known after stop(), for assertions on stored URLs
 
     def url(self, path: str = "/") -> str:
         return f"http://127.0.0.1:{self.port}{path}"
