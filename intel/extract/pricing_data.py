@@ -348,6 +348,11 @@ def _price_keys(item: dict[str, Any]) -> list[str]:
     ]
 
 
+def _key_period(key: str) -> str | None:
+    """`monthlyPrice` is a price per month, `yearly_price` one per year."""
+    return {"monthly": "month", "annual": "year"}.get(_key_billing(key) or "")
+
+
 def _key_billing(key: str) -> str | None:
     words = re.sub(r"([a-z])([A-Z])", r"\1_\2", key).lower()
     return billing_of_token(words.replace("_", "-"))
@@ -466,7 +471,7 @@ def _collect(
         {
             "amount": amount,
             "currency": cur,
-            "period": period_of(unit) if unit else None,
+            "period": period_of(unit) if unit else _key_period(key),
             "billing": billing,
             "per_seat": is_per_seat(unit) if unit else False,
             "text": f"{amount:g} {cur or ''} {unit}".strip()[:100],

@@ -255,14 +255,15 @@ def text_lines(el: etree._Element) -> list[Line]:
             block = tag not in INLINE
             if block or tag == "br":
                 flush()
-            if tag == "li":
+            is_li = tag == "li" and e is not el  # a card may itself be a list item
+            if is_li:
                 state["li"] += 1
                 li_flags[-1] = True
             if e.text:
                 chunks.append((e.text, h))
             for child in e:
                 walk(child, h)
-            if tag == "li":
+            if is_li:
                 flush()
                 state["li"] -= 1
                 li_flags[-1] = state["li"] > 0
@@ -381,9 +382,11 @@ def price_elements(root: etree._Element) -> list[etree._Element]:
                     break
         elif len(s) < 40:
             st = clean(s)
-            if CUSTOM_RE.match(st) or FREE_RE.match(st):
+            custom = CUSTOM_RE.match(st)
+            if custom or FREE_RE.match(st):
+                # "Free" as a heading is a plan's name; "Contact us" as a heading is its price
                 if (
-                    host.tag in HEADINGS
+                    (host.tag in HEADINGS and not custom)
                     or host.tag in ("a", "button")
                     or any(a.tag in ("a", "button") for a in host.iterancestors())
                 ):
@@ -533,7 +536,11 @@ def read_prices(lines: list[Line], lang: str | None) -> list[dict[str, Any]]:
 
 
 def dedupe_prices(prices: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One price per (amount, currency, billing); the copy that knows its period wins."""
+    """One price per (amount, currency, billing): a copy that knows its billing or period wins.
+
+    Duplicated markup (a mobile copy of the cards, a screen-reader label) repeats a price
+    with less context; it must not become a second price that could "move" on its own.
+    """
     out: list[dict[str, Any]] = []
     for p in prices:
         twin = next(
@@ -542,14 +549,22 @@ def dedupe_prices(prices: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 for q in out
                 if q["amount"] == p["amount"]
                 and q["currency"] == p["currency"]
-                and q["billing"] == p["billing"]
+                and (q["billing"] == p["billing"] or q["billing"] is None or p["billing"] is None)
+                and (q["period"] == p["period"] or q["period"] is None or p["period"] is None)
             ),
             None,
         )
         if twin is None:
             out.append(p)
-        elif twin["period"] is None and p["period"] is not None:
-            out[out.index(twin)] = p
+            continue
+        if (twin["billing"] is None and p["billing"]) or (
+            twin["period"] is None and p["period"] and twin["billing"] == p["billing"]
+        ):
+            out[out.index(twin)] = {
+                **p,
+                "billing": p["billing"] or twin["billing"],
+                "period": p["period"] or twin["period"],
+            }
     return out
 
 

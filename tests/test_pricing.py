@@ -1,0 +1,139 @@
+"""Pricing extraction and diff on golden pages of our own making (tests/data/pricing).
+
+Each diff case is a page seen twice with the moves an analyst would report; each
+extraction case pins what a reader of the plan table would see. The dev corpus runs too
+when `../shared/corpus` is beside the repository.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from intel.extract import get
+from intel.extract.pricing import PricingExtractor
+
+DATA = Path(__file__).parent / "data" / "pricing"
+DIFF_CASES = json.loads((DATA / "diff_cases.json").read_text())
+EXTRACT_CASES = json.loads((DATA / "extract_cases.json").read_text())
+X = PricingExtractor()
+
+
+def _read(name: str) -> dict:
+    return X.extract((DATA / name).read_text(encoding="utf-8"), "https://rival.example/pricing")
+
+
+def _matches(event: dict, expected: dict) -> bool:
+    for k, v in expected.items():
+        if isinstance(v, float) or isinstance(event.get(k), float):
+            if event.get(k) is None or v is None or abs(event[k] - v) > 0.005:
+                if not (event.get(k) is None and v is None):
+                    return False
+        elif event.get(k) != v:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("case", DIFF_CASES, ids=[c["id"] for c in DIFF_CASES])
+def test_diff_reports_exactly_the_moves(case: dict) -> None:
+    old, new = _read(f"{case['id']}.before.html"), _read(f"{case['id']}.after.html")
+    events = [c.to_dict() for c in X.diff(old, new, None)]
+    unmatched = list(events)
+    for exp in case["events"]:
+        hit = next((e for e in unmatched if _matches(e, exp)), None)
+        assert hit is not None, f"missing {exp} in {events}"
+        unmatched.remove(hit)
+    assert not unmatched, f"unexpected {unmatched}"
+
+
+@pytest.mark.parametrize("name", sorted(EXTRACT_CASES))
+def test_extraction_golden(name: str) -> None:
+    got = _read(name)
+    want = EXTRACT_CASES[name]
+    assert got["source"] == want["source"]
+    assert [p["name"] for p in got["plans"]] == [p["name"] for p in want["plans"]]
+    for g, w in zip(got["plans"], want["plans"], strict=True):
+        assert (g["free"], g["custom"], g["features"]) == (w["free"], w["custom"], w["features"]), (
+            g["name"]
+        )
+        shown = [
+            {k: p[k] for k in ("amount", "currency", "period", "billing", "per_seat")}
+            for p in g["prices"]
+        ]
+        assert shown == w["prices"], g["name"]
+
+
+def test_localised_amounts_and_currencies() -> None:
+    plans = {p["name"]: p["prices"][0] for p in _read("localised.html")["plans"]}
+    assert (plans["Basis"]["amount"], plans["Basis"]["currency"]) == (9.99, "EUR")
+    assert (plans["Unternehmen"]["amount"], plans["Unternehmen"]["period"]) == (1299.0, "year")
+    assert (
+        plans["Indien"]["amount"],
+        plans["Indien"]["currency"],
+        plans["Indien"]["per_seat"],
+    ) == (1499.0, "INR", True)
+    assert (plans["Japan"]["amount"], plans["Japan"]["currency"]) == (980.0, "JPY")
+    assert (plans["Lifetime"]["amount"], plans["Lifetime"]["period"]) == (1299.0, "one_time")
+
+
+def test_new_plan_is_one_event_not_its_features() -> None:
+    events = X.diff(_read("hidden-spans.before.html"), _read("hidden-spans.after.html"), None)
+    assert [e.type for e in events] == ["plan_added"]
+    assert events[0].plan == "Team" and events[0].evidence["after"].startswith("Team")
+
+
+def test_price_change_carries_what_the_classifier_needs() -> None:
+    (event,) = X.diff(_read("split-cents.before.html"), _read("split-cents.after.html"), None)
+    d = event.to_dict()
+    assert (d["old_price"], d["new_price"], d["currency"], d["period"]) == (
+        12.99,
+        14.99,
+        "USD",
+        "month",
+    )
+    assert "12.99" in d["evidence"]["before"] and "14.99" in d["evidence"]["after"]
+    assert "signal" not in d
+
+
+def test_extraction_is_json_and_registered() -> None:
+    data = _read("table-checks.before.html")
+    assert json.loads(json.dumps(data)) == data
+    assert isinstance(get("pricing"), PricingExtractor)
+    assert "Compare plans" in X.text(data)
+
+
+def test_unreadable_page_is_not_a_market_move() -> None:
+    old = _read("split-cents.before.html")
+    empty = X.extract("<html><body><p>Service unavailable</p></body></html>", "")
+    assert empty["plans"] == []
+    assert X.diff(old, empty, None) == []
+    assert X.diff(empty, old, None) == []
+    assert X.extract("", "")["plans"] == []
+
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "dev"
+STATIC = sorted(
+    d.name
+    for d in (CORPUS.iterdir() if CORPUS.is_dir() else [])
+    if d.name.startswith("pricing-")
+    and json.loads((d / "case.json").read_text()).get("render") == "static"
+)
+
+
+@pytest.mark.skipif(not STATIC, reason="shared dev corpus not present")
+@pytest.mark.parametrize("case", STATIC)
+def test_dev_corpus_static_cases(case: str) -> None:
+    from intel.extract.html import decode
+
+    d = CORPUS / case
+    old = X.extract(decode((d / "before.html").read_bytes()), "")
+    new = X.extract(decode((d / "after.html").read_bytes()), "")
+    events = [c.to_dict() for c in X.diff(old, new, None)]
+    expected = json.loads((d / "expected.json").read_text())["events"]
+    keys = ("type", "old_price", "new_price", "currency", "period", "billing")
+    for exp in expected:
+        want = {k: exp[k] for k in keys if k in exp}
+        assert any(_matches(e, want) for e in events), f"missing {exp}"
+    assert len(events) == len(expected), events
