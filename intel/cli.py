@@ -49,6 +49,7 @@ COMMANDS: dict[str, str] = {
     "reindex": "intel.cli_search:reindex_cmd",
     "serve": "intel.cli_search:serve_cmd",
     "crawl": "intel.cli_crawl:crawl_cmd",
+    "demo": "intel.cli_demo:demo_cmd",
 }
 
 

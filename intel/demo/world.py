@@ -18,6 +18,7 @@ JavaScript from a JSON endpoint (Tessellate).
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from collections.abc import Sequence
@@ -139,14 +140,14 @@ class Noise:
     def __post_init__(self) -> None:
         rng = random.Random(self.seed)
         self._rng = rng
-        self.csrf = "%064x" % rng.getrandbits(256)
-        self.nonce = "%032x" % rng.getrandbits(128)
-        self.asset = "%08x" % rng.getrandbits(32)  # cache-busting build hash
+        self.csrf = f"{rng.getrandbits(256):064x}"
+        self.nonce = f"{rng.getrandbits(128):032x}"
+        self.asset = f"{rng.getrandbits(32):08x}"  # cache-busting build hash
         self.css = "".join(
             rng.choice("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(5)
         )
-        self.request_id = "%016x" % rng.getrandbits(64)
-        self.session = "%024x" % rng.getrandbits(96)
+        self.request_id = f"{rng.getrandbits(64):016x}"
+        self.session = f"{rng.getrandbits(96):024x}"
         self.variant = rng.choice(("a", "b", "c"))  # A/B experiment arm
         self.cookie_text = rng.choice(COOKIE_TEXTS)
         self.minutes_ago = rng.randint(1, 59)
@@ -241,20 +242,7 @@ class World:
 
     def __init__(self, start: date) -> None:
         self.start = start
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(TEMPLATES),
-            autoescape=jinja2.select_autoescape(("html", "xml")),
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-        )
-        self.env.filters["eur"] = lambda v: format_currency(v, "EUR", locale="de_DE")
-        self.env.filters["usd"] = _usd
-        self.env.filters["isodate"] = lambda d: d.isoformat()
-        self.env.filters["longdate"] = lambda d: f"{d:%B} {d.day}, {d.year}"
-        self.env.filters["shortdate"] = lambda d: f"{d.day} {d:%b} {d.year}"
-        self.env.filters["dedate"] = lambda d: format_date(d, "d. MMMM y", locale="de_DE")
+        self.env = _environment()
 
     def date(self, day: int) -> date:
         return self.start + timedelta(days=day - 1)
@@ -481,6 +469,26 @@ class World:
             rows = [r for r in TESSELLATE_MATRIX if not (day >= 3 and r[0] == "Offline mode")]
             return self._page(site, "features.html", day, noise, {"rows": rows, "plans": ("Free", "Pro", "Studio")})  # fmt: skip
         return None
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """One template environment for every World: templates compile once per process."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(("html", "xml")),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["eur"] = lambda v: format_currency(v, "EUR", locale="de_DE")
+    env.filters["usd"] = _usd
+    env.filters["isodate"] = lambda d: d.isoformat()
+    env.filters["longdate"] = lambda d: f"{d:%B} {d.day}, {d.year}"
+    env.filters["shortdate"] = lambda d: f"{d.day} {d:%b} {d.year}"
+    env.filters["dedate"] = lambda d: format_date(d, "d. MMMM y", locale="de_DE")
+    return env
 
 
 def _usd(v: float | int) -> str:
