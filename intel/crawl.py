@@ -135,10 +135,10 @@ def crawl(
 
     crawler.signals.connect(stored, signal=signals.item_scraped)
     crawler.signals.connect(not_stored, signal=signals.item_error)
-    errors: list[str] = []
+    errors: list[Any] = []
     started = time.perf_counter()
     d = process.crawl(crawler, watchlist=watchlist)
-    d.addErrback(lambda f: errors.append(f"{f.type.__name__}: {f.getErrorMessage()}"))
+    d.addErrback(errors.append)  # the crawl could not even start (e.g. the store is unusable)
     try:
         if bar:
             bar.start()
@@ -150,7 +150,10 @@ def crawl(
     if crawler.stats is not None:
         result.finish_reason = crawler.stats.get_value("finish_reason")
     if errors:
-        raise IntelError(f"the crawl could not run: {errors[0]}")
+        exc = errors[0].value
+        if isinstance(exc, IntelError):
+            raise exc  # e.g. StoreError: the CLI says so with its own exit code
+        raise IntelError(f"the crawl could not run: {type(exc).__name__}: {exc}")
     return result
 
 

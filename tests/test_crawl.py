@@ -86,10 +86,13 @@ def test_a_night_with_failures_stores_every_page_and_goes_on(tmp_path):
         "/huge-unannounced": huge(3_000_000, declare_length=False),
         "/bomb": gzip_bomb(60_000_000),
         "/slow": slow(5.0),
+        "/empty": page(b""),
     }
     with LocalServer(routes) as srv:
         refused = f"http://127.0.0.1:{closed_port()}/pricing"
-        urls = [srv.url(p) for p in routes if p not in ("/robots.txt", "/new-path")] + [refused]
+        unknown = "http://no-such-host.invalid/pricing"  # DNS failure
+        urls = [srv.url(p) for p in routes if p not in ("/robots.txt", "/new-path")]
+        urls += [refused, unknown]
         wl = write_watchlist(
             tmp_path / "watchlist.yaml",
             urls,
@@ -102,11 +105,13 @@ def test_a_night_with_failures_stores_every_page_and_goes_on(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""  # under cron: no Scrapy log on stderr, only the summary
-    assert result.stdout.startswith("crawl: 3/13 pages fetched")
+    assert result.stdout.startswith("crawl: 4/15 pages fetched")
     snaps = snapshots(data)
     assert sorted(snaps) == sorted(urls)  # every page stored, the failed ones included
     assert all(len(v) == 1 for v in snaps.values())
 
+    empty = snaps.pop(srv.url("/empty"))[0]  # stored as fetched; processing sees it is empty
+    assert empty["status"] == 200 and empty["size"] == 0 and empty["error"] is None
     good = {u: s[0] for u, s in snaps.items() if s[0]["error"] is None}
     assert sorted(good) == sorted(srv.url(p) for p in ("/pricing", "/features", "/old-path"))
     moved = good[srv.url("/old-path")]
@@ -127,6 +132,7 @@ def test_a_night_with_failures_stores_every_page_and_goes_on(tmp_path):
         ("/bomb", None, "DOWNLOAD_MAXSIZE"),
         ("/slow", None, "longer than 1.5 seconds"),
         (refused, None, "refused"),
+        (unknown, None, "no-such-host.invalid"),
     ]:
         snap = failure(path)
         assert snap["body"] is None, path  # a failed fetch keeps no body
@@ -142,7 +148,7 @@ def test_a_night_with_failures_stores_every_page_and_goes_on(tmp_path):
     conn = sqlite3.connect(data / "intel.sqlite3")
     status_, summary = conn.execute("SELECT status, summary FROM runs").fetchone()
     assert status_ == "partial"
-    assert json.loads(summary)["crawl"]["failed"] == 10
+    assert json.loads(summary)["crawl"]["failed"] == 11
 
 
 def test_an_unchanged_page_costs_a_304_the_next_night(tmp_path):
