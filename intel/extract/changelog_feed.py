@@ -1,0 +1,97 @@
+"""RSS and Atom: a watched feed URL, and the feed a changelog page points to.
+
+feedparser reads the feed from memory (a BytesIO: given a str it would try it as a URL
+or a file name, which a pure core must never do). Its SAX parser already refuses
+external entities; a DOCTYPE with an internal subset is cut off first as well, so no
+entity in a hostile feed is ever expanded.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+from lxml.html import HtmlElement
+
+from intel.extract.changelog_dates import find_date, versions
+from intel.extract.changelog_html import Entry, clean_link, is_placeholder, norm
+
+_FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
+_DOCTYPE = re.compile(r"<!DOCTYPE[^\[>]*(\[.*?\]\s*)?>", re.I | re.S)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def looks_like_feed(text: str) -> bool:
+    """True for an RSS/Atom document (what a feed URL serves), False for HTML."""
+    head = text[:2048].lstrip("\ufeff \t\r\n")
+    if head.startswith(("<rss", "<feed", "<rdf:RDF")):
+        return True
+    if head.startswith("<?xml"):
+        return bool(re.search(r"<(rss|feed|rdf:RDF)[\s>]", head))
+    return False
+
+
+def discover(doc: HtmlElement, base: str) -> str | None:
+    """The feed a page announces: <link rel=alternate type=rss/atom>, else an RSS link."""
+    for link in doc.iter("link"):
+        rel = (link.get("rel") or "").lower().split()
+        kind = (link.get("type") or "").lower().strip()
+        if "alternate" in rel and kind in _FEED_TYPES and link.get("href"):
+            return clean_link(link.get("href"), base)
+    for a in doc.iter("a"):
+        href = a.get("href") or ""
+        if re.search(r"(^|[/.])(rss|atom|feed)(\.xml)?/?$", href, re.I):
+            return clean_link(href, base)
+    return None
+
+
+def _html_text(value: str) -> str:
+    if "<" not in value:
+        return norm(value)
+    import lxml.html
+
+    try:
+        return norm(lxml.html.fragment_fromstring(value, create_parent="div").text_content())
+    except Exception:  # noqa: BLE001 - malformed markup in a feed: fall back to tag stripping
+        return norm(_TAGS.sub(" ", value))
+
+
+def _date_of(item: Any) -> str | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        st = item.get(key)
+        if st:
+            return f"{st.tm_year:04d}-{st.tm_mon:02d}-{st.tm_mday:02d}"
+    for key in ("published", "updated"):
+        if item.get(key):
+            found = find_date(item[key])
+            if found:
+                return found[0]
+    return None
+
+
+def entries_from_feed(text: str, base: str, limit: int = 300) -> list[Entry]:
+    """The items of an RSS/Atom feed as changelog entries (newest first, as served)."""
+    import feedparser
+
+    text = _DOCTYPE.sub("", text, count=1)
+    parsed = feedparser.parse(io.BytesIO(text.encode("utf-8")))
+    out: list[Entry] = []
+    for item in parsed.entries:
+        title = norm(_html_text(item.get("title", "")))
+        body = ""
+        if item.get("content"):
+            body = item["content"][0].get("value", "")
+        body = body or item.get("summary", "") or item.get("description", "")
+        summary = _html_text(body)
+        if not title:
+            title = summary[:80]
+        if not title or is_placeholder(title):
+            continue
+        if len(summary) > 300:
+            summary = summary[:300].rsplit(" ", 1)[0] + "…"
+        link = clean_link(item.get("link"), base) if item.get("link") else None
+        out.append(Entry(title, _date_of(item), link or base or None, summary, versions(title)))
+        if len(out) >= limit:
+            break
+    return out

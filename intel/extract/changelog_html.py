@@ -1,0 +1,588 @@
+"""Cut an HTML changelog page into entries, whatever builder made it.
+
+Three ways a page marks its entries, tried in this order:
+
+1. **Release headings**: headings at one level that carry a version or a date
+   (Keep a Changelog, Sphinx/mkdocs/Docusaurus release notes, "Version 26.5.1",
+   GitHub-releases-like lists). The level with the most of them wins, so sub-headings
+   ("Added", "Fixes", "What's Changed") are never entries.
+2. **Dated blocks**: headings or repeated sibling blocks (cards, list items,
+   label/description blocks of Mintlify-like docs) whose first lines hold a date
+   (`<time datetime>`, or a line that is just a date). SaaS changelogs look like this.
+3. **Undated lists**: the most repeated heading level ("What's new" pages).
+
+An entry's extent is found without class names: from its heading we climb to the
+largest ancestor that holds no other entry heading (an `<article>` card); when the
+markup is flat (rendered Markdown) the entry is the heading plus the siblings up to the
+next heading of the same or a higher level.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+from intel.extract.changelog_dates import find_date, parse_datetime_attr, versions
+
+HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_LEVEL = {t: i + 1 for i, t in enumerate(HEADING_TAGS)}
+
+_DROP_TAGS = (
+    "script", "style", "noscript", "template", "svg", "iframe", "form", "button",
+    "nav", "aside", "footer", "select", "input", "dialog", "canvas", "video", "audio",
+)  # fmt: skip
+_DROP_ROLES = {"navigation", "dialog", "alertdialog", "banner", "contentinfo", "search"}
+# Class/id words of page chrome that is never an entry (checked per dash/underscore part).
+_CHROME_WORDS = {
+    "cookie", "cookies", "consent", "gdpr", "sidebar", "toc", "breadcrumb", "breadcrumbs",
+    "navbar", "ads", "ad", "advert", "advertisement", "sponsor", "sponsored", "carbon",
+    "banner", "announcement", "announcementbar", "skip", "pagination", "pager",
+}  # fmt: skip
+_BLOCK_TAGS = frozenset(
+    {
+        "div", "p", "ul", "ol", "li", "section", "article", "header", "main", "table",
+        "thead", "tbody", "tr", "td", "th", "dl", "dt", "dd", "blockquote", "pre",
+        "figure", "figcaption", "details", "summary", "hr", *HEADING_TAGS,
+    }
+)  # fmt: skip
+_SYMBOLS_ONLY = re.compile(r"^[\s#¶§🔗\u200b\ufeff\-–—:|]*$")
+_WS = re.compile(r"\s+")
+_TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|ref_src|_hsenc|_hsmi|mkt_tok)$")
+
+# Sections that hold what is not released yet: never entries.
+_PLACEHOLDER = re.compile(
+    r"^\W*(unreleased|upcoming|upcoming release|next|next release|next version|dev|"
+    r"development|in development|in progress|work in progress|wip|tbd|tba|latest changes|"
+    r"latest|main|master|head|coming soon|pending|draft|unveröffentlicht|non publié|"
+    r"sin publicar)\W*$",
+    re.I,
+)
+_PLACEHOLDER_ANY = re.compile(r"\b(unreleased|not yet released|not released yet)\b", re.I)
+
+
+@dataclass
+class Entry:
+    """One changelog entry as the page shows it."""
+
+    title: str
+    date: str | None
+    link: str | None
+    summary: str
+    versions: list[str] = field(default_factory=list)
+
+
+def norm(text: str | None) -> str:
+    return _WS.sub(" ", text or "").strip()
+
+
+def is_placeholder(title: str) -> bool:
+    """Unreleased / dev / Latest Changes sections: not a release yet."""
+    t = norm(title).strip("[]() ")
+    if not t:
+        return True
+    if _PLACEHOLDER.match(t) or _PLACEHOLDER_ANY.search(t):
+        return True
+    vs = versions(t)
+    # "2.5.0.dev" alone on a heading is work in progress too
+    return bool(vs) and all(v.endswith("dev") or ".dev" in v for v in vs)
+
+
+def clean_link(href: str | None, base: str) -> str | None:
+    """Absolute link without tracking parameters (they change on every fetch)."""
+    if not href or href.startswith(("javascript:", "mailto:")):
+        return None
+    absolute = urljoin(base, href.strip()) if base else href.strip()
+    parts = urlsplit(absolute)
+    if parts.query:
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+        kept = [(k, v) for k, v in query if not _TRACKING.match(k)]
+        if len(kept) != len(query):
+            parts = parts._replace(query=urlencode(kept))
+    return urlunsplit(parts)
+
+
+# --------------------------------------------------------------------------- cleaning
+
+
+def _is_chrome(el: HtmlElement) -> bool:
+    role = (el.get("role") or "").lower()
+    if role in _DROP_ROLES:
+        return True
+    if el.get("hidden") is not None or el.get("aria-modal") == "true":
+        return True
+    style = (el.get("style") or "").replace(" ", "").lower()
+    if "display:none" in style or "visibility:hidden" in style:
+        return True
+    words = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+    if not words.strip():
+        return False
+    for token in words.split():
+        parts = re.split(r"[-_]+", token)
+        if any(p in _CHROME_WORDS for p in parts):
+            return True
+    return False
+
+
+def clean(doc: HtmlElement) -> None:
+    """Drop page chrome in place: scripts, navigation, sidebars, banners, ads, forms."""
+    etree.strip_elements(doc, etree.Comment, etree.ProcessingInstruction, with_tail=False)
+    doc_el = doc
+    drop: list[HtmlElement] = []
+    for el in doc_el.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if el.tag in _DROP_TAGS:
+            drop.append(el)
+        elif el.tag == "header":
+            # a site header, not the header of an article card
+            if not any(a.tag in ("main", "article", "section") for a in el.iterancestors()):
+                drop.append(el)
+        elif el.tag not in ("html", "body", "main") and _is_chrome(el):
+            drop.append(el)
+    for el in drop:
+        if el.getparent() is not None:
+            el.drop_tree()
+
+
+def main_root(doc: HtmlElement) -> HtmlElement:
+    """The element that holds the page's main content (falls back to <body>)."""
+    for xp in ("//main", "//*[@role='main']", "//article", "//*[@id='content']"):
+        found = doc.xpath(xp)
+        if found:
+            return max(found, key=lambda e: len(e.text_content()))
+    body = doc.find("body")
+    return body if body is not None else doc
+
+
+# --------------------------------------------------------------------------- text
+
+
+def heading_text(h: HtmlElement) -> str:
+    """Heading text without permalink symbols (¶, #, zero-width anchors)."""
+    parts: list[str] = []
+    if h.text:
+        parts.append(h.text)
+    for child in h:
+        if not isinstance(child.tag, str):
+            if child.tail:
+                parts.append(child.tail)
+            continue
+        text = child.text_content()
+        if child.tag == "a" and _SYMBOLS_ONLY.match(text):
+            pass
+        else:
+            parts.append(text)
+        if child.tail:
+            parts.append(child.tail)
+    return norm("".join(parts).replace("\u200b", ""))
+
+
+def heading_link(h: HtmlElement, base: str) -> str | None:
+    for a in h.iter("a"):
+        if a.get("href") and not _SYMBOLS_ONLY.match(a.text_content()):
+            return clean_link(a.get("href"), base)
+    return None
+
+
+def split_title(raw: str) -> tuple[str, str | None]:
+    """("[2.9.0] - 2025-11-18") -> ("2.9.0", "2025-11-18"): the heading without its date."""
+    found = find_date(raw)
+    title = raw
+    iso = None
+    if found:
+        iso, (a, b) = found
+        title = raw[:a] + raw[b:]
+    title = re.sub(r"\(\s*\)|\[\s*\]", " ", title)
+    title = re.sub(r"\[([^\]]*)\]", r"\1", title)  # Keep a Changelog link brackets
+    title = norm(title)
+    title = re.sub(r"^[\s\-–—:|·•,]+|[\s\-–—:|·•,(]+$", "", title)
+    return norm(title), iso
+
+
+def _is_block(el: HtmlElement) -> bool:
+    return isinstance(el.tag, str) and el.tag in _BLOCK_TAGS
+
+
+def leaves(el: HtmlElement) -> Iterator[HtmlElement]:
+    """Text blocks in document order: elements without block children (lines)."""
+    if not isinstance(el.tag, str):
+        return
+    if not any(_is_block(c) for c in el):
+        yield el
+        return
+    for child in el:
+        if not isinstance(child.tag, str):
+            continue
+        if _is_block(child):
+            yield from leaves(child)
+        else:
+            yield child
+
+
+def _datetime_in(el: HtmlElement) -> str | None:
+    if el.get("datetime"):
+        return parse_datetime_attr(el.get("datetime"))
+    for t in el.iterfind(".//*[@datetime]"):
+        got = parse_datetime_attr(t.get("datetime"))
+        if got:
+            return got
+    return None
+
+
+def pure_date(text: str) -> str | None:
+    """A line that is a date and little else ("Published Nov 18, 2025 · API")."""
+    if len(text) > 60:
+        return None
+    found = find_date(text)
+    if not found:
+        return None
+    iso, (a, b) = found
+    rest = re.findall(r"[^\W\d_]{2,}", text[:a] + text[b:])
+    return iso if len(rest) <= 3 else None
+
+
+def _leaf_date(leaf: HtmlElement) -> str | None:
+    return _datetime_in(leaf) or pure_date(norm(leaf.text_content()))
+
+
+# --------------------------------------------------------------------------- sections
+
+
+@dataclass
+class _Section:
+    heading: HtmlElement | None
+    nodes: list[HtmlElement]
+    anchor: HtmlElement  # the element the entry hangs on (for id links)
+
+
+def _ancestors_of(els: list[HtmlElement], stop: HtmlElement) -> dict[HtmlElement, int]:
+    """How many of `els` each element (self included) contains, below `stop`."""
+    counts: dict[HtmlElement, int] = {}
+    for e in els:
+        node: HtmlElement | None = e
+        while node is not None and node is not stop:
+            counts[node] = counts.get(node, 0) + 1
+            node = node.getparent()
+    return counts
+
+
+def sections_for(
+    heads: list[HtmlElement], blockers: list[HtmlElement], root: HtmlElement
+) -> list[_Section]:
+    """The extent of each heading's entry; `blockers` are the headings that end one."""
+    per_entry = _ancestors_of(heads, root)
+    boundary = set(_ancestors_of(blockers, root))
+    out: list[_Section] = []
+    for h in heads:
+        node = h
+        parent = node.getparent()
+        while parent is not None and parent is not root and per_entry.get(parent, 0) == 1:
+            node = parent
+            parent = node.getparent()
+        nodes = [node]
+        own = len(norm(node.text_content()))
+        if node is h or own <= len(heading_text(h)) + 12:
+            # flat markup: the heading, then siblings up to the next boundary
+            sib = node.getnext()
+            while sib is not None and sib not in boundary:
+                if isinstance(sib.tag, str):
+                    nodes.append(sib)
+                sib = sib.getnext()
+        out.append(_Section(h, nodes, node))
+    return out
+
+
+def _section_leaves(sec: _Section) -> Iterator[HtmlElement]:
+    for n in sec.nodes:
+        yield from leaves(n)
+
+
+def section_date(sec: _Section) -> str | None:
+    """The entry's date from its first lines: a datetime attribute or a date-only line."""
+    seen_title = sec.heading is None
+    after = 0
+    for leaf in _section_leaves(sec):
+        if sec.heading is not None and (leaf is sec.heading or sec.heading in leaf.iterancestors()):
+            seen_title = True
+            continue
+        if sec.heading is not None and leaf in sec.heading.iterancestors():
+            continue
+        text = norm(leaf.text_content())
+        if len(text) > 140:
+            return None
+        got = _leaf_date(leaf)
+        if got:
+            return got
+        if seen_title:
+            after += 1
+            if after >= 3:
+                return None
+    return None
+
+
+def section_summary(sec: _Section, skip: set[HtmlElement], limit: int = 300) -> str:
+    """The entry body's first words, cut at a word boundary near `limit` characters."""
+    chunks: list[str] = []
+    total = 0
+    title_like = {norm(heading_text(h)) for h in skip if h.tag in HEADING_TAGS}
+    title_like |= {t.rsplit(" ", 1)[0] for t in title_like}
+    for leaf in _section_leaves(sec):
+        if leaf in skip or any(a in skip for a in leaf.iterancestors()):
+            continue
+        text = norm(leaf.text_content())
+        if not text or _SYMBOLS_ONLY.match(text) or pure_date(text) or text in title_like:
+            continue
+        chunks.append(text)
+        total += len(text) + 1
+        if total > limit * 2:
+            break
+    body = norm(" ".join(chunks))
+    if len(body) <= limit:
+        return body
+    cut = body[:limit].rsplit(" ", 1)[0].rstrip(",;:-–— ")
+    return cut + "…"
+
+
+def section_link(sec: _Section, base: str) -> str | None:
+    if sec.heading is not None:
+        link = heading_link(sec.heading, base)
+        if link:
+            return link
+    for n in sec.nodes:
+        for a in n.iter("a"):
+            text = norm(a.text_content()).lower()
+            if a.get("href") and re.match(r"^(read|learn|see|view|more|details)\b", text):
+                return clean_link(a.get("href"), base)
+    for el in ([sec.heading] if sec.heading is not None else []) + [sec.anchor]:
+        if el is not None and el.get("id"):
+            return clean_link("#" + el.get("id"), base)
+    return base or None
+
+
+# --------------------------------------------------------------------------- strategies
+
+
+def _headings(root: HtmlElement) -> dict[int, list[HtmlElement]]:
+    by_level: dict[int, list[HtmlElement]] = {}
+    for h in root.iter(*HEADING_TAGS):
+        by_level.setdefault(_LEVEL[h.tag], []).append(h)
+    return by_level
+
+
+def _is_release_heading(raw: str) -> bool:
+    """A heading that names a release by itself: a version or a date, in few words."""
+    title, iso = split_title(raw)
+    if is_placeholder(title) and not iso:
+        return False
+    if iso:
+        return True
+    vs = versions(title)
+    return bool(vs) and len(title.split()) <= 6
+
+
+def _entry_from_heading(sec: _Section, base: str, date_in_section: bool) -> Entry | None:
+    assert sec.heading is not None
+    raw = heading_text(sec.heading)
+    title, iso = split_title(raw)
+    if not title or is_placeholder(title):
+        return None
+    if iso is None and date_in_section:
+        iso = section_date(sec)
+    skip = {sec.heading}
+    summary = section_summary(sec, skip)
+    if iso:
+        summary = _strip_leading_date(summary)
+    return Entry(
+        title=title,
+        date=iso,
+        link=section_link(sec, base),
+        summary=summary,
+        versions=versions(title),
+    )
+
+
+def _strip_leading_date(summary: str) -> str:
+    found = find_date(summary[:60])
+    if found and found[1][0] <= 2:
+        return norm(summary[found[1][1] :].lstrip(" ·•|-–—,"))
+    return summary
+
+
+def _release_headings(root: HtmlElement, by_level: dict[int, list[HtmlElement]], base: str):
+    """Strategy 1: the heading level with the most version/date headings."""
+    best: tuple[int, int] | None = None
+    strong_by_level: dict[int, list[HtmlElement]] = {}
+    for level, hs in by_level.items():
+        strong = [h for h in hs if _is_release_heading(heading_text(h))]
+        strong_by_level[level] = strong
+        if strong and (best is None or len(strong) > best[1]):
+            best = (level, len(strong))
+    if best is None or best[1] < 2:
+        return None
+    level = best[0]
+    strong = strong_by_level[level]
+    all_at_level = by_level[level]
+    blockers = [h for lv, hs in by_level.items() if lv <= level for h in hs]
+    sections = sections_for(strong, blockers, root)
+    found: list[tuple[HtmlElement, Entry]] = []
+    inside: set[HtmlElement] = set()
+    for sec in sections:
+        for n in sec.nodes:
+            inside.update(n.iter(*HEADING_TAGS))
+        e = _entry_from_heading(sec, base, date_in_section=True)
+        if e:
+            found.append((sec.heading, e))
+    # Undated, unversioned headings among mostly-dated ones are entries too (SaaS pages);
+    # on a versioned page they are structure ("Deprecation policy") and stay out.
+    first = all_at_level.index(strong[0])
+    others = [h for h in all_at_level[first:] if h not in inside and h not in strong]
+    if others and len(strong) / (len(strong) + len(others)) < 0.8:
+        for sec in sections_for(others, blockers, root):
+            e = _entry_from_heading(sec, base, date_in_section=True)
+            if e:
+                found.append((sec.heading, e))
+        order = {h: i for i, h in enumerate(all_at_level)}
+        found.sort(key=lambda pair: order[pair[0]])
+    entries = [e for _, e in found]
+    return entries
+
+
+def _dated_headings(root: HtmlElement, by_level: dict[int, list[HtmlElement]], base: str):
+    """Strategy 2a: headings whose entry block starts with a date."""
+    best: tuple[int, list[Entry]] | None = None
+    for level, hs in sorted(by_level.items()):
+        if len(hs) < 2:
+            continue
+        blockers = [h for lv, hhs in by_level.items() if lv <= level for h in hhs]
+        entries = []
+        dated = 0
+        for sec in sections_for(hs, blockers, root):
+            e = _entry_from_heading(sec, base, date_in_section=True)
+            if e:
+                entries.append(e)
+                dated += e.date is not None
+        if dated and (best is None or dated > best[0]):
+            best = (dated, entries)
+    return best
+
+
+def _signature(el: HtmlElement) -> tuple[str, str]:
+    classes = sorted(c for c in (el.get("class") or "").split() if not re.search(r"\d{3}", c))
+    return el.tag, " ".join(classes)
+
+
+def _dated_blocks(root: HtmlElement, base: str):
+    """Strategy 2b: repeated sibling blocks (cards, label/description blocks) with dates."""
+    best: tuple[int, list[HtmlElement]] | None = None
+    for parent in root.iter():
+        if not isinstance(parent.tag, str) or len(parent) < 2:
+            continue
+        groups: dict[tuple[str, str], list[HtmlElement]] = {}
+        for child in parent:
+            if isinstance(child.tag, str) and child.tag not in HEADING_TAGS and len(child) >= 2:
+                groups.setdefault(_signature(child), []).append(child)
+        for members in groups.values():
+            if len(members) < 2:
+                continue
+            dated = sum(1 for m in members if _block_head_date(m))
+            if dated and (best is None or dated > best[0]):
+                best = (dated, members)
+    if best is None:
+        return None
+    entries = []
+    for m in best[1]:
+        e = _entry_from_block(m, base)
+        if e:
+            entries.append(e)
+    return best[0], entries
+
+
+def _block_head_date(block: HtmlElement) -> str | None:
+    for i, leaf in enumerate(leaves(block)):
+        if i >= 4:
+            break
+        text = norm(leaf.text_content())
+        if len(text) > 140:
+            break
+        got = _leaf_date(leaf)
+        if got:
+            return got
+    return None
+
+
+def _entry_from_block(block: HtmlElement, base: str) -> Entry | None:
+    heads = [h for h in block.iter(*HEADING_TAGS)]
+    if heads:
+        top = min(heads, key=lambda h: _LEVEL[h.tag])
+        sec = _Section(top, [block], block)
+        e = _entry_from_heading(sec, base, date_in_section=False)
+        if e and e.date is None:
+            e.date = _block_head_date(block)
+        return e
+    iso = None
+    title_leaf = None
+    for i, leaf in enumerate(leaves(block)):
+        if i >= 5:
+            break
+        text = norm(leaf.text_content())
+        if not text:
+            continue
+        got = _leaf_date(leaf)
+        if got and iso is None:
+            iso = got
+            continue
+        if title_leaf is None and 2 <= len(text) <= 200:
+            title_leaf = leaf
+    if title_leaf is None:
+        return None
+    title, iso2 = split_title(norm(title_leaf.text_content()))
+    if not title or is_placeholder(title):
+        return None
+    sec = _Section(None, [block], block)
+    date_leaves = {leaf for leaf in leaves(block) if _leaf_date(leaf) == iso} if iso else set()
+    summary = section_summary(sec, {title_leaf, *date_leaves})
+    link = None
+    for a in title_leaf.iter("a"):
+        link = clean_link(a.get("href"), base)
+        break
+    if link is None:
+        link = section_link(sec, base)
+    return Entry(title, iso or iso2, link, summary, versions(title))
+
+
+def _undated_headings(root: HtmlElement, by_level: dict[int, list[HtmlElement]], base: str):
+    """Strategy 3: the most repeated heading level, entries without dates."""
+    candidates = [(len(hs), -lv, lv) for lv, hs in by_level.items() if len(hs) >= 2]
+    if not candidates:
+        return []
+    level = max(candidates)[2]
+    blockers = [h for lv, hs in by_level.items() if lv <= level for h in hs]
+    entries = []
+    for sec in sections_for(by_level[level], blockers, root):
+        e = _entry_from_heading(sec, base, date_in_section=True)
+        if e:
+            entries.append(e)
+    return entries
+
+
+def entries_from_html(doc: HtmlElement, base: str) -> list[Entry]:
+    """All entries of a (parsed) changelog page, newest first as the page lists them."""
+    clean(doc)
+    root = main_root(doc)
+    by_level = _headings(root)
+    got = _release_headings(root, by_level, base)
+    if got:
+        return got
+    dated_h = _dated_headings(root, by_level, base)
+    dated_b = _dated_blocks(root, base)
+    if dated_h or dated_b:
+        if dated_b and (not dated_h or dated_b[0] > dated_h[0]):
+            return dated_b[1]
+        assert dated_h is not None
+        return dated_h[1]
+    return _undated_headings(root, by_level, base)
