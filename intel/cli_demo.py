@@ -167,7 +167,7 @@ def print_night(console: Any, day: int, events: list[dict[str, Any]], seconds: f
         console.print(f"Nothing moved: noise on every page, no event. [dim]({seconds:.1f}s)[/]")
         return
     else:
-        console.print(f"{len(events)} moves found [dim]({seconds:.1f}s)[/]")
+        console.print(f"{len(events)} events [dim]({seconds:.1f}s)[/]")
     order = {s.name: i for i, s in enumerate(SITES)}
     by_rival: dict[str, list[dict]] = {}
     for e in events:
