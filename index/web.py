@@ -117,7 +117,9 @@ def request_from(params: Any) -> SearchRequest:
 
 def word_diff(before: str, after: str) -> list[tuple[str, str]]:
     """(op, text) segments of a word-level diff: op is "equal", "del" or "ins"."""
-    a, b = re.findall(r"\S+|\s+", before or ""), re.findall(r"\S+|\s+", after or "")
+    # Words (numbers keep their separators: 1,299.00), single symbols, and runs of space.
+    token = re.compile(r"\w+(?:[.,]\w+)*|[^\w\s]|\s+")
+    a, b = token.findall(before or ""), token.findall(after or "")
     out: list[tuple[str, str]] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if op == "equal":
