@@ -45,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "export": "intel.cli_export:export_cmd",
     "doctor": "intel.cli_doctor:doctor_cmd",
     "runs": "intel.cli_doctor:runs_cmd",
+    "reclassify": "intel.cli_reclassify:reclassify_cmd",
     "search": "intel.cli_search:search_cmd",
     "reindex": "intel.cli_search:reindex_cmd",
     "serve": "intel.cli_search:serve_cmd",
