@@ -64,7 +64,7 @@ def demo_cmd(data_dir: Path, days: int, check: bool) -> None:
         )
         console.print(
             f"[bold]Demo world[/] on 127.0.0.1: {len(server.base_urls())} rivals, "
-            f"{sum(len(s.watched) for s in SITES)} watched pages; data dir [cyan]{data_dir}[/]"
+            f"{sum(len(s.watched) for s in SITES)} watched pages; data dir [cyan]{_escape(str(data_dir))}[/]"
         )
         for day in range(1, days + 1):
             server.set_day(day)

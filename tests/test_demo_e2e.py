@@ -100,3 +100,26 @@ def test_a_second_demo_run_starts_afresh_in_its_own_data_dir(demo):
     data: Path = demo["data"]
     assert (data / ".intel-demo").exists()
     assert (data / "demo-watchlist.yaml").read_text().count("url:") == 16
+
+
+def test_every_command_the_demo_suggests_works_on_its_data(demo, tmp_path):
+    """The closing 'explore' lines are promises to the user: each must run and say something."""
+    import shlex
+
+    from intel.cli_demo import WATCHLIST_NAME, explore_commands
+
+    data = demo["data"]
+    for command, _ in explore_commands(data, data / WATCHLIST_NAME):
+        args = shlex.split(command)
+        assert args[0] == "intel"
+        if args[1] == "serve":  # a long-running server; tested by the index's own tests
+            continue
+        args = [a.replace(str(data / "briefing"), str(tmp_path / "briefing")) for a in args]
+        proc = subprocess.run(
+            [sys.executable, "-m", "intel.cli", *args[1:]],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 0, f"{command}: {proc.stderr[-1500:]}"
+        assert proc.stdout.strip(), command
