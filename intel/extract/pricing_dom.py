@@ -43,6 +43,7 @@ SKIP_TEXT = frozenset(
 )
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _WS = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
 _NOISE_ATTR = re.compile(
     r"cookie|consent|gdpr|onetrust|\bcky-|cc-window|cc-banner|truste|didomi|usercentrics", re.I
 )
@@ -372,9 +373,14 @@ def price_elements(root: etree._Element) -> list[etree._Element]:
         if not isinstance(host.tag, str) or host.tag in SKIP_TEXT:
             continue
         hit = None
-        if any(ch.isdigit() for ch in s):
+        if _DIGIT.search(s):
             for a in _ancestors_upto(host, 3):
-                txt = clean(a.text_content())
+                if len(a) > 12:
+                    break  # a container of many blocks is no longer "one price"
+                raw = a.text_content()
+                if len(raw) > 600:
+                    break
+                txt = clean(raw)
                 if len(txt) > 160:
                     break
                 if PRICE_RE.search(txt):
@@ -492,8 +498,11 @@ def card_features(card: etree._Element) -> list[str]:
     return out
 
 
+_FEATURE_SEP = re.compile(r"[^\w%+.]+")
+
+
 def feature_key(text: str) -> str:
-    return re.sub(r"[^\w%+.]+", " ", text.casefold()).strip()
+    return _FEATURE_SEP.sub(" ", text.casefold()).strip()
 
 
 def plan_key(name: str) -> str:
@@ -598,8 +607,7 @@ def _cells(tr: etree._Element) -> list[etree._Element]:
     return out
 
 
-def _cell_state(cell: etree._Element) -> bool | str:
-    text = clean(" ".join(line.text for line in text_lines(cell)))
+def _cell_state(cell: etree._Element, text: str) -> bool | str:
     if text and _NOT_INCLUDED_TEXT.search(text):
         return False
     if text and _INCLUDED_TEXT.search(text):
@@ -652,7 +660,7 @@ def table_plans(root: etree._Element, lang: str | None, known: set[str]) -> list
             cells = _cells(tr)
             if len({id(c) for c in cells}) < 2:
                 continue  # a group header spanning the table
-            label = clean(" ".join(line.text for line in text_lines(cells[0])))
+            label = clean(cells[0].text_content())
             if not label or len(label) > 120:
                 continue
             label_prices = find_prices(label, lang)
@@ -671,10 +679,9 @@ def table_plans(root: etree._Element, lang: str | None, known: set[str]) -> list
                     }
                     plans[key] = plan
                     order.append(key)
-                cell_lines = text_lines(cell)
-                cell_text = " ".join(line.text for line in cell_lines)
-                if find_prices(cell_text, lang) and not label_prices:
-                    ps = read_prices(cell_lines, lang)
+                cell_text = clean(cell.text_content())
+                if not label_prices and PRICE_RE.search(cell_text):
+                    ps = read_prices(text_lines(cell), lang)
                     for p in ps:
                         if p["period"] is None:
                             p["period"] = period_of(label)
@@ -684,18 +691,24 @@ def table_plans(root: etree._Element, lang: str | None, known: set[str]) -> list
                 if CUSTOM_RE.match(cell_text.strip()):
                     plan["custom"] = True
                     continue
-                state = _cell_state(cell)
+                state = _cell_state(cell, cell_text)
                 if state is True:
                     feat = label
                 elif state:
                     feat = f"{label}: {state}"
                 else:
                     continue
-                if feature_key(feat) not in {feature_key(f) for f in plan["features"]}:
+                fkey = feature_key(feat)
+                if "_seen" not in plan:
+                    plan["_seen"] = {feature_key(f) for f in plan["features"]}
+                seen = plan["_seen"]
+                if fkey not in seen:
+                    seen.add(fkey)
                     plan["features"].append(feat)
     out = []
     for k in order:
         plan = plans[k]
+        plan.pop("_seen", None)
         if plan["prices"]:
             plan["custom"] = False
         plan["free"] = any(p["amount"] == 0 for p in plan["prices"])
