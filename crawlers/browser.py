@@ -163,13 +163,17 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         name = meta.setdefault("playwright_context", CONTEXT)
         async with self._gate(name):
             for attempt in (1, 2):
-                page = self._take(name)
-                if page is not None:
-                    meta["playwright_page"] = page
+                # The page (and, the first time, the browser) is made outside the page
+                # timeout: a launch on a busy machine is not the page's slowness.
+                page = self._take(name) or await self._create_page(request, spider)
+                meta["playwright_page"] = page
                 meta["playwright_include_page"] = True
                 try:
+                    # Not the plugin's `_download_request`: its own retry loop would
+                    # relaunch a crashed browser inside our page timeout.
                     response = await asyncio.wait_for(
-                        super()._download_request(request, spider), self.page_timeout
+                        self._download_request_with_retry(request, spider or self._crawler.spider),
+                        self.page_timeout,
                     )
                 except Exception as exc:
                     await self._close_quietly(meta.pop("playwright_page", None) or page)
@@ -181,7 +185,11 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
                         ) from None
                     if attempt == 1 and is_crash(exc):
                         self.stats.inc_value("intel/browser/crash_retry")
-                        logger.warning("browser crashed on %s (%s); retrying once", request, exc)
+                        logger.warning(
+                            "browser crashed on %s (%s); retrying once",
+                            request,
+                            str(exc).strip().splitlines()[0],
+                        )
                         await self._browser_gone()
                         continue
                     raise

@@ -10,6 +10,7 @@ page: url, status, body text or error, and the crawl's playwright/intel stats.
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import scrapy
@@ -66,7 +67,7 @@ class PagesSpider(scrapy.Spider):
 def main(watchlist_path: str, out: str) -> None:
     watchlist = load_watchlist(watchlist_path)
     settings = {
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": os.environ.get("CRAWL_LOG_LEVEL", "WARNING"),
         "ROBOTSTXT_OBEY": False,
         "CONCURRENT_REQUESTS": watchlist.crawl.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": watchlist.crawl.concurrency,
@@ -77,7 +78,7 @@ def main(watchlist_path: str, out: str) -> None:
     }
     if any(p.render == "browser" for _, p in watchlist.pages()):
         settings.update(playwright_settings(watchlist))
-    process = CrawlerProcess(settings, install_root_handler=False)
+    process = CrawlerProcess(settings)
     process.crawl(PagesSpider, watchlist=watchlist, out=out)
     process.start()
 
