@@ -369,35 +369,59 @@ def get_document(index_dir: str | Path, key: str) -> dict[str, Any] | None:
         return cached.get().document(key=key)
 
 
-def price_history(index_dir: str | Path, competitor: str, plan: str) -> list[dict[str, Any]]:
-    """Price moves of one plan of one competitor, oldest first, from its price_change events."""
+def price_histories(index_dir: str | Path, competitor: str | None = None) -> list[dict[str, Any]]:
+    """Every plan with price moves: {competitor, plan, currency, period, billing, points}.
+
+    Points are that plan's price_change events, oldest first, so a chart can draw the
+    price before the first move and after each one.
+    """
     cached = _cached(index_dir)
-    q = wq.And(
-        [
-            wq.Term("doctype", "event"),
-            wq.Term("type", "price_change"),
-            wq.Term("company", competitor),
-        ]
-    )
+    parts: list[wq.Query] = [wq.Term("doctype", "event"), wq.Term("type", "price_change")]
+    if competitor:
+        parts.append(wq.Term("company", competitor))
     with cached.lock:
         searcher = cached.get()
-        docs = [hit.fields() for hit in searcher.search(q, limit=None, sortedby="date")]
-    out = []
+        docs = [hit.fields() for hit in searcher.search(wq.And(parts), limit=None, sortedby="date")]
+    plans: dict[tuple, dict[str, Any]] = {}
     for d in docs:
         data = d.get("data") or {}
-        if (data.get("plan") or "") != plan or not isinstance(d.get("date"), datetime):
+        if not data.get("plan") or not isinstance(d.get("date"), datetime):
             continue
-        out.append(
+        ident = (
+            d.get("company"),
+            data["plan"],
+            data.get("currency"),
+            data.get("period"),
+            data.get("billing"),
+        )
+        entry = plans.setdefault(
+            ident,
+            dict(
+                zip(("competitor", "plan", "currency", "period", "billing"), ident, strict=True),
+                points=[],
+            ),
+        )
+        entry["points"].append(
             {
                 "date": d["date"].date().isoformat(),
                 "old_price": data.get("old_price"),
                 "new_price": data.get("new_price"),
                 "currency": data.get("currency"),
-                "period": data.get("period"),
-                "billing": data.get("billing"),
+                "event_id": d.get("event_id"),
             }
         )
-    return out
+    return sorted(plans.values(), key=lambda p: (str(p["competitor"]), str(p["plan"])))
+
+
+def price_history(
+    index_dir: str | Path, competitor: str, plan: str, **same: str | None
+) -> list[dict[str, Any]]:
+    """The price moves of one plan (optionally one currency/period/billing), oldest first."""
+    points: list[dict[str, Any]] = []
+    for entry in price_histories(index_dir, competitor):
+        if entry["plan"] == plan and all(entry.get(k) == v for k, v in same.items()):
+            points += entry["points"]
+    return sorted(points, key=lambda p: p["date"])
 
 
 def _competitor_query(value: str) -> wq.Query:

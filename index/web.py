@@ -2,6 +2,7 @@
 
     GET /                 query box, facet filters, results
     GET /event/{id}       one event: before/after evidence, a highlighted diff, price history
+    GET /prices           a price-history chart per plan (?competitor= for one rival)
     GET /api/search       the same search as JSON (same parameters as `intel search`)
     GET /api/event/{id}   one event as JSON
 
@@ -29,7 +30,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from index.search import SearchRequest, get_document, price_history, search
+from index.search import SearchRequest, get_document, price_histories, price_history, search
 from intel.errors import IndexError_
 
 HERE = Path(__file__).parent
@@ -255,13 +256,12 @@ def create_app(index_dir: str | Path, *, token: str | None = None) -> Starlette:
             before, after = _as_text(ev.get("removed")), _as_text(ev.get("added"))
         chart = history = None
         if ev.get("plan") and doc.get("company"):
-            history = [
-                h
-                for h in price_history(index_dir, doc["company"], ev["plan"])
-                if (h.get("billing"), h.get("period"), h.get("currency"))
-                == (ev.get("billing"), ev.get("period"), ev.get("currency"))
-                or ev.get("type") != "price_change"
-            ]
+            same = (
+                {k: ev.get(k) for k in ("currency", "period", "billing")}
+                if ev.get("type") == "price_change"
+                else {}
+            )
+            history = price_history(index_dir, doc["company"], ev["plan"], **same)
             chart = price_chart_svg(history) if history else None
         return render(
             "event.html",
@@ -273,6 +273,22 @@ def create_app(index_dir: str | Path, *, token: str | None = None) -> Starlette:
             diff=word_diff(before, after) if (before or after) else [],
             chart=chart,
             history=history or [],
+            link=lambda **changes: _link(SearchRequest(), **changes),
+        )
+
+    def prices_page(request: Request) -> Response:
+        competitor = (request.query_params.get("competitor") or "").strip() or None
+        try:
+            plans = price_histories(index_dir, competitor)
+        except IndexError_ as exc:
+            return unavailable(exc)
+        for entry in plans:
+            entry["chart"] = price_chart_svg(entry["points"])
+        return render(
+            "prices.html",
+            query=SearchRequest(competitor=competitor),
+            competitor=competitor,
+            plans=plans,
             link=lambda **changes: _link(SearchRequest(), **changes),
         )
 
@@ -288,6 +304,7 @@ def create_app(index_dir: str | Path, *, token: str | None = None) -> Starlette:
     routes = [
         Route("/", home),
         Route("/event/{event_id}", event_page),
+        Route("/prices", prices_page),
         Route("/api/search", api_search),
         Route("/api/event/{event_id}", api_event),
         Mount("/static", app=StaticFiles(directory=str(HERE / "static")), name="static"),

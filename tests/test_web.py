@@ -90,6 +90,17 @@ def test_pages_forbid_scripts_and_escape_competitor_text(base_url):
     assert "<img src=x" not in r.text and "<b>Labs</b>" not in r.text
 
 
+def test_price_history_page_has_a_chart_per_plan(base_url):
+    r = httpx.get(f"{base_url}/prices")
+    assert r.status_code == 200
+    assert r.text.count('class="history plan-history"') == 1  # Acme Cloud / Team
+    assert r.text.count("<svg") == 1 and r.text.count("<circle") == 3
+    assert "25 USD → 19 USD" in r.text
+    assert (
+        httpx.get(f"{base_url}/prices", params={"competitor": "Beta Works"}).text.count("<svg") == 0
+    )
+
+
 def test_token_gate_when_served_with_a_token(index_dir):
     with serving(create_app(index_dir, token="s3cret")) as url:
         assert httpx.get(f"{url}/api/search").status_code == 401
