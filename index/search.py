@@ -289,10 +289,12 @@ def _run(cached, searcher, req, query, filt, sort, limit, page, started) -> Resu
         filtered = cols.docs(searcher, filt)
         matched = matched & filtered if len(matched) > len(filtered) else filtered & matched
     offset = (page - 1) * limit
-    if sort == "relevance":
+    page_hits: list = []
+    # Never hand whoosh an empty filter set: it reads an empty filter as "no filter".
+    if matched and sort == "relevance":
         results = searcher.search(query, limit=offset + limit, filter=set(matched), terms=True)
         page_hits = list(results)[offset:]
-    else:
+    elif matched:
         column = cols.date if sort == "date" else cols.importance
         if sort == "date":
             key = column.__getitem__
@@ -303,11 +305,13 @@ def _run(cached, searcher, req, query, filt, sort, limit, page, started) -> Resu
                 return (column[n], date[n])
 
         top = heapq.nlargest(offset + limit, matched, key=key)[offset:]
-        rank = {n: i for i, n in enumerate(top)}
-        results = searcher.search(query, limit=len(top) or 1, filter=set(top), terms=True)
-        page_hits = sorted(results, key=lambda h: rank[h.docnum])
-    results.fragmenter = ContextFragmenter(maxchars=240, surround=60)
-    results.formatter = _MarkFormatter()
+        if top:
+            rank = {n: i for i, n in enumerate(top)}
+            results = searcher.search(query, limit=len(top), filter=set(top), terms=True)
+            page_hits = sorted(results, key=lambda h: rank[h.docnum])
+    if page_hits:
+        results.fragmenter = ContextFragmenter(maxchars=240, surround=60)
+        results.formatter = _MarkFormatter()
     facets: dict[str, dict[str, int]] = {}
     if req.facets:
         for name, values in cols.facets.items():

@@ -228,8 +228,10 @@ def _fingerprints(ix: Any) -> dict[str, str]:
     """key -> fingerprint of every live document, read from the columns (no unpickling)."""
     with ix.searcher() as searcher:
         reader = searcher.reader()
-        keys = reader.column_reader("key")
-        fps = reader.column_reader("fp")
+        keys = list(reader.column_reader("key"))  # whole columns: far faster than per doc
+        fps = list(reader.column_reader("fp"))
+        if not reader.has_deletions():
+            return dict(zip(keys, fps, strict=True))
         return {keys[n]: fps[n] for n in reader.all_doc_ids()}
 
 
