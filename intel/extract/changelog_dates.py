@@ -54,6 +54,7 @@ _WORD = r"([^\W\d_]{3,}\.?)"
 _YEAR = r"((?:19|20)\d\d)"
 _DAY = r"([0-3]?\d)"
 
+_DIGIT = re.compile(r"\d")
 _ISO = re.compile(r"(?<![\d.])((?:19|20)\d\d)[-/.](\d{1,2})[-/.](\d{1,2})(?![\d])")
 _CJK = re.compile(r"((?:19|20)\d\d)\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]?")
 _DMY_WORD = re.compile(
@@ -93,7 +94,7 @@ _NOT_MONTHS = frozenset({"version", "release", "build", "update", "the", "and", 
 
 def find_date(text: str) -> tuple[str, tuple[int, int]] | None:
     """The first calendar date written in `text` as (YYYY-MM-DD, span), else None."""
-    if not text or not any(c.isdigit() for c in text):
+    if not text or not _DIGIT.search(text):
         return None
     found: list[tuple[int, int, str]] = []
     for m in _ISO.finditer(text):

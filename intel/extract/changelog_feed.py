@@ -39,7 +39,9 @@ def discover(doc: HtmlElement, base: str) -> str | None:
         kind = (link.get("type") or "").lower().strip()
         if "alternate" in rel and kind in _FEED_TYPES and link.get("href"):
             return clean_link(link.get("href"), base)
-    for a in doc.iter("a"):
+    for a in doc.xpath(
+        "//a[contains(@href,'rss') or contains(@href,'atom') or contains(@href,'feed')]"
+    ):
         href = a.get("href") or ""
         if re.search(r"(^|[/.])(rss|atom|feed)(\.xml)?/?$", href, re.I):
             return clean_link(href, base)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
@@ -52,6 +53,7 @@ _BLOCK_TAGS = frozenset(
 )  # fmt: skip
 _SYMBOLS_ONLY = re.compile(r"^[\s#¶§🔗\u200b\ufeff\-–—:|]*$")
 _WS = re.compile(r"\s+")
+_MORE = re.compile(r"^(read|learn|see|view|more|details)\b")
 _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|ref_src|_hsenc|_hsmi|mkt_tok)$")
 
 # Sections that hold what is not released yet: never entries.
@@ -109,6 +111,14 @@ def clean_link(href: str | None, base: str) -> str | None:
 # --------------------------------------------------------------------------- cleaning
 
 
+@lru_cache(maxsize=8192)
+def _chrome_words(words: str) -> bool:
+    for token in words.lower().split():
+        if any(p in _CHROME_WORDS for p in re.split(r"[-_]+", token)):
+            return True
+    return False
+
+
 def _is_chrome(el: HtmlElement) -> bool:
     role = (el.get("role") or "").lower()
     if role in _DROP_ROLES:
@@ -118,31 +128,25 @@ def _is_chrome(el: HtmlElement) -> bool:
     style = (el.get("style") or "").replace(" ", "").lower()
     if "display:none" in style or "visibility:hidden" in style:
         return True
-    words = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
-    if not words.strip():
-        return False
-    for token in words.split():
-        parts = re.split(r"[-_]+", token)
-        if any(p in _CHROME_WORDS for p in parts):
-            return True
-    return False
+    words = f"{el.get('class') or ''} {el.get('id') or ''}"
+    return bool(words.strip()) and _chrome_words(words)
 
 
 def clean(doc: HtmlElement) -> None:
     """Drop page chrome in place: scripts, navigation, sidebars, banners, ads, forms."""
     etree.strip_elements(doc, etree.Comment, etree.ProcessingInstruction, with_tail=False)
-    doc_el = doc
-    drop: list[HtmlElement] = []
-    for el in doc_el.iter():
-        if not isinstance(el.tag, str):
-            continue
-        if el.tag in _DROP_TAGS:
+    drop: list[HtmlElement] = [
+        el
+        for el in doc.iter(*_DROP_TAGS)
+        # some frameworks wrap the whole page in one <form>: keep a form that holds content
+        if el.tag != "form" or next(el.iter(*HEADING_TAGS), None) is None
+    ]
+    for el in doc.iter("header"):
+        # a site header, not the header of an article card
+        if not any(a.tag in ("main", "article", "section") for a in el.iterancestors()):
             drop.append(el)
-        elif el.tag == "header":
-            # a site header, not the header of an article card
-            if not any(a.tag in ("main", "article", "section") for a in el.iterancestors()):
-                drop.append(el)
-        elif el.tag not in ("html", "body", "main") and _is_chrome(el):
+    for el in doc.xpath("//*[@class or @id or @role or @style or @hidden or @aria-modal]"):
+        if el.tag not in ("html", "body", "main") and _is_chrome(el):
             drop.append(el)
     for el in drop:
         if el.getparent() is not None:
@@ -353,10 +357,10 @@ def section_link(sec: _Section, base: str) -> str | None:
         link = heading_link(sec.heading, base)
         if link:
             return link
-    for n in sec.nodes:
+    for n in sec.nodes[:8]:
         for a in n.iter("a"):
-            text = norm(a.text_content()).lower()
-            if a.get("href") and re.match(r"^(read|learn|see|view|more|details)\b", text):
+            text = (a.text or "").strip().lower()
+            if a.get("href") and _MORE.match(text):
                 return clean_link(a.get("href"), base)
     for el in ([sec.heading] if sec.heading is not None else []) + [sec.anchor]:
         if el is not None and el.get("id"):
@@ -437,6 +441,8 @@ def _release_headings(root: HtmlElement, by_level: dict[int, list[HtmlElement]],
         e = _entry_from_heading(sec, base, date_in_section=True)
         if e:
             found.append((sec.heading, e))
+        else:
+            found.extend(_date_group(sec, level, base))
     # Undated, unversioned headings among mostly-dated ones are entries too (SaaS pages);
     # on a versioned page they are structure ("Deprecation policy") and stay out.
     first = all_at_level.index(strong[0])
@@ -450,6 +456,32 @@ def _release_headings(root: HtmlElement, by_level: dict[int, list[HtmlElement]],
         found.sort(key=lambda pair: order[pair[0]])
     entries = [e for _, e in found]
     return entries
+
+
+def _date_group(sec: _Section, level: int, base: str) -> list[tuple[HtmlElement, Entry]]:
+    """A heading that is only a date ("## Nov 18, 2025") groups the entries below it."""
+    assert sec.heading is not None
+    title, iso = split_title(heading_text(sec.heading))
+    if title or iso is None:
+        return []
+    subs = [h for n in sec.nodes for h in n.iter(*HEADING_TAGS) if _LEVEL[h.tag] > level]
+    if subs:
+        top = min(_LEVEL[h.tag] for h in subs)
+        subs = [h for h in subs if _LEVEL[h.tag] == top]
+        out = []
+        scope = sec.nodes[0].getparent() if len(sec.nodes) > 1 else sec.nodes[0]
+        stops = subs + [h for h in scope.iter(*HEADING_TAGS) if _LEVEL[h.tag] <= level]
+        for sub in sections_for(subs, stops, scope):
+            e = _entry_from_heading(sub, base, date_in_section=False)
+            if e:
+                e.date = e.date or iso
+                out.append((sub.heading, e))
+        return out
+    body = section_summary(sec, {sec.heading}, limit=120)
+    if not body:
+        return []
+    first = re.split(r"(?<=[.!?])\s", body, maxsplit=1)[0].rstrip("…")
+    return [(sec.heading, Entry(first, iso, section_link(sec, base), body, versions(first)))]
 
 
 def _dated_headings(root: HtmlElement, by_level: dict[int, list[HtmlElement]], base: str):
@@ -516,18 +548,12 @@ def _block_head_date(block: HtmlElement) -> str | None:
 
 
 def _entry_from_block(block: HtmlElement, base: str) -> Entry | None:
-    heads = [h for h in block.iter(*HEADING_TAGS)]
-    if heads:
-        top = min(heads, key=lambda h: _LEVEL[h.tag])
-        sec = _Section(top, [block], block)
-        e = _entry_from_heading(sec, base, date_in_section=False)
-        if e and e.date is None:
-            e.date = _block_head_date(block)
-        return e
+    """An entry from a card-like block: its leading heading, else its first non-date line."""
     iso = None
     title_leaf = None
+    candidates: list[HtmlElement] = []
     for i, leaf in enumerate(leaves(block)):
-        if i >= 5:
+        if i >= 6:
             break
         text = norm(leaf.text_content())
         if not text:
@@ -536,8 +562,19 @@ def _entry_from_block(block: HtmlElement, base: str) -> Entry | None:
         if got and iso is None:
             iso = got
             continue
-        if title_leaf is None and 2 <= len(text) <= 200:
-            title_leaf = leaf
+        if 2 <= len(text) <= 200:
+            candidates.append(leaf)
+    for leaf in candidates[:3]:
+        head = leaf if leaf.tag in HEADING_TAGS else None
+        if head is None:
+            head = next((a for a in leaf.iterancestors(*HEADING_TAGS)), None)
+        if head is not None and block in head.iterancestors():
+            e = _entry_from_heading(_Section(head, [block], block), base, date_in_section=False)
+            if e and e.date is None:
+                e.date = iso
+            return e
+    if candidates:
+        title_leaf = candidates[0]
     if title_leaf is None:
         return None
     title, iso2 = split_title(norm(title_leaf.text_content()))
