@@ -87,6 +87,11 @@ _HEADING = re.compile(
     r"deprecated|removed|security|highlights|changes)\s*:?"
 )
 _DATEISH = re.compile(r"[\w ,.\-/()]{0,12}\d{1,4}[\w ,.\-/()]{0,16}")
+_LEAD_NOISE = re.compile(
+    r"(?i)^(?:(?:[0-9a-f]{7,40}|v?\d+(?:\.\d+)+\w*|latest|what's\s+changed|added|changed|fixed|"
+    r"new\s+features?|features?|highlights|improvements?|notable\s+changes|announcements|"
+    r"bug\s*fixes|refactors|upgrades|diff|release\s+notes)[\s:¶🔗]*)+"
+)
 _PLAN_WORDS = re.compile(r"\b(?:plan|tier)\b|[^\w\s]", re.IGNORECASE)
 _STOP = frozenset(
     "a an the and or for of to in on with by at from your our new now all any support "
@@ -524,8 +529,9 @@ def _is_version_title(title: str) -> bool:
 
 
 def _first_item(summary: str) -> str:
+    """The first real line of a release's notes, without section headings or hashes."""
     for item in _ITEM_SPLIT.split(summary):
-        item = (item or "").strip(" -*•:")
+        item = _LEAD_NOISE.sub("", (item or "").strip(" -*•:¶"))
         if len(item) > 3 and not _HEADING.fullmatch(item) and not _DATEISH.fullmatch(item):
             return item[:80] + ("..." if len(item) > 80 else "")
     return ""
