@@ -229,25 +229,33 @@ def parse_table(table: etree._Element) -> dict[str, Any] | None:
 
 
 def _card_title(h: etree._Element) -> bool:
-    """True when heading `h` titles one card among repeated sibling cards."""
+    """True when heading `h` titles one card among repeated sibling cards.
+
+    A card is small (a heading, an icon, a blurb), holds no list/table and no other
+    heading, and has at least one sibling of the same tag with a heading of its own.
+    """
     node = h
     for _ in range(3):
         parent = node.getparent()
         if parent is None:
             return False
-        node_heads = [x for x in node.iter(*_HEADING)] if node is not h else [h]
-        if len(node_heads) > 1 or any(node.find(f".//{t}") is not None for t in _CONTAINERS):
-            return False
-        siblings = [
-            s
-            for s in parent
-            if isinstance(s.tag, str)
-            and s.tag == node.tag
-            and s.find(f".//{h.tag}") is not None
-            or s is node
-        ]
-        if node is not h and len(siblings) >= 2:
-            return True
+        if node is not h:
+            size = 0
+            for x in node.iter():
+                size += 1
+                if size > 150:
+                    return False  # too big to be a card: a section
+                if x is not h and isinstance(x.tag, str) and x.tag in (*_HEADING, *_CONTAINERS):
+                    return False
+            found = 0
+            for sib in parent:
+                if sib is node or sib.tag != node.tag:
+                    continue
+                if sib.find(f".//{h.tag}") is not None:
+                    found += 1
+                    break
+            if found:
+                return True
         node = parent
     return False
 
@@ -284,10 +292,9 @@ def _li_name(li: etree._Element) -> str:
 def page_features(root: etree._Element, skip: set[int]) -> list[str]:
     """Page-level feature names in document order (tables excluded)."""
     found: list[str] = []
+    inside = {id(x) for t in root.iter() if id(t) in skip for x in t.iter()}
     for el in root.iter():
-        if not isinstance(el.tag, str) or id(el) in skip:
-            continue
-        if any(id(a) in skip for a in el.iterancestors()):
+        if not isinstance(el.tag, str) or id(el) in inside:
             continue
         tag = el.tag.lower()
         if tag == "dt":

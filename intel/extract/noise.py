@@ -441,6 +441,15 @@ def strip_boilerplate(root: etree._Element, *, keep_hidden: bool = False) -> etr
     `keep_hidden=True` keeps hidden elements (a pricing page hides its annual prices).
     """
     doomed: list[etree._Element] = []
+    # logo-wall candidates: the few ancestors of images, checked once each (not every
+    # element of a large page, which would be quadratic)
+    walls: set[etree._Element] = set()
+    for img in root.iter("img"):
+        for depth, anc in enumerate(img.iterancestors()):
+            if depth >= 3 or anc is root or anc.tag in ("html", "body", "main"):
+                break
+            walls.add(anc)
+    walls = {w for w in walls if _is_logo_wall(w)}
     for el in root.iter():
         if el is root:
             continue
@@ -466,7 +475,7 @@ def strip_boilerplate(root: etree._Element, *, keep_hidden: bool = False) -> etr
             doomed.append(el)
         elif _is_ab_variant(el):
             doomed.append(el)
-        elif tag not in ("html", "body", "main") and _is_logo_wall(el):
+        elif el in walls:
             doomed.append(el)
     for el in doomed:
         _drop(el)
