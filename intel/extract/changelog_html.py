@@ -51,8 +51,11 @@ _BLOCK_TAGS = frozenset(
         "figure", "figcaption", "details", "summary", "hr", *HEADING_TAGS,
     }
 )  # fmt: skip
+# Class words of badges inside headings ("New", "Beta", "Latest"), which come and go.
+_BADGE_WORDS = {"badge", "tag", "tags", "pill", "chip", "label", "labels", "status"}
 _SYMBOLS_ONLY = re.compile(r"^[\s#¶§🔗\u200b\ufeff\-–—:|]*$")
 _WS = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
 _MORE = re.compile(r"^(read|learn|see|view|more|details)\b")
 _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|ref_src|_hsenc|_hsmi|mkt_tok)$")
 
@@ -166,24 +169,40 @@ def main_root(doc: HtmlElement) -> HtmlElement:
 # --------------------------------------------------------------------------- text
 
 
-def heading_text(h: HtmlElement) -> str:
-    """Heading text without permalink symbols (¶, #, zero-width anchors)."""
-    parts: list[str] = []
-    if h.text:
-        parts.append(h.text)
-    for child in h:
-        if not isinstance(child.tag, str):
-            if child.tail:
-                parts.append(child.tail)
-            continue
-        text = child.text_content()
-        if child.tag == "a" and _SYMBOLS_ONLY.match(text):
-            pass
-        else:
-            parts.append(text)
+def _is_badge(el: HtmlElement) -> bool:
+    words = el.get("class")
+    if not words or not _badge_words(words):
+        return False
+    text = el.text_content()
+    return len(text) <= 20 and not _DIGIT.search(text)  # never a version or a date
+
+
+@lru_cache(maxsize=4096)
+def _badge_words(words: str) -> bool:
+    return any(
+        p in _BADGE_WORDS for token in words.lower().split() for p in re.split(r"[-_]+", token)
+    )
+
+
+def _heading_parts(el: HtmlElement, parts: list[str]) -> None:
+    if el.text:
+        parts.append(el.text)
+    for child in el:
+        if isinstance(child.tag, str):
+            skip = (child.tag == "a" and _SYMBOLS_ONLY.match(child.text_content())) or (
+                child.tag != "a" and _is_badge(child)
+            )
+            if not skip:
+                _heading_parts(child, parts)
         if child.tail:
             parts.append(child.tail)
-    return norm("".join(parts).replace("\u200b", ""))
+
+
+def heading_text(h: HtmlElement) -> str:
+    """Heading text without permalink symbols (¶, #) and "New"/"Beta" badges (they come and go)."""
+    parts: list[str] = []
+    _heading_parts(h, parts)
+    return norm(" ".join(parts).replace("\u200b", ""))
 
 
 def heading_link(h: HtmlElement, base: str) -> str | None:
@@ -613,13 +632,24 @@ def entries_from_html(doc: HtmlElement, base: str) -> list[Entry]:
     root = main_root(doc)
     by_level = _headings(root)
     got = _release_headings(root, by_level, base)
-    if got:
+    if got and len(got) >= 10:
         return got
+    # A few version-like sub-headings must not beat a page of dated cards.
     dated_h = _dated_headings(root, by_level, base)
     dated_b = _dated_blocks(root, base)
+    best_dated: list[Entry] | None = None
     if dated_h or dated_b:
         if dated_b and (not dated_h or dated_b[0] > dated_h[0]):
-            return dated_b[1]
-        assert dated_h is not None
-        return dated_h[1]
+            best_dated = dated_b[1]
+        else:
+            assert dated_h is not None
+            best_dated = dated_h[1]
+    if got and (best_dated is None or _n_dated(best_dated) <= len(got)):
+        return got
+    if best_dated:
+        return best_dated
     return _undated_headings(root, by_level, base)
+
+
+def _n_dated(entries: list[Entry]) -> int:
+    return sum(1 for e in entries if e.date)
