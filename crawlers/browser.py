@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from contextlib import suppress
 
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
@@ -100,8 +101,20 @@ def request_meta(page) -> dict:
 class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
     """scrapy-playwright's handler with warm pages reused, one crash retry and a page timeout."""
 
+    # One instance per crawler for every scheme: Scrapy builds a handler per scheme, and
+    # each plugin handler starts its own Playwright driver (~100 MB of node) at engine start.
+    _shared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        handler = cls._shared.get(crawler)
+        if handler is None:
+            handler = cls._shared[crawler] = cls(crawler)
+        return handler
+
     def __init__(self, crawler) -> None:
         super().__init__(crawler)
+        self._closed = False
         settings = crawler.settings
         self.page_timeout = settings.getfloat("INTEL_BROWSER_PAGE_TIMEOUT", 30.0)
         self.page_reuse = settings.getint("INTEL_BROWSER_PAGE_REUSE", PAGE_REUSE)
@@ -199,6 +212,12 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
                     await self._give_back(name, page)
                 return response
         raise AssertionError("unreachable")
+
+    async def close(self) -> None:
+        if self._closed:  # the same handler serves http and https: closed once
+            return
+        self._closed = True
+        await super().close()
 
     async def _close(self) -> None:
         self._idle.clear()
