@@ -61,6 +61,12 @@ DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 DOWNLOAD_FAIL_ON_DATALOSS = True
 
+# -- no cookies -------------------------------------------------------------------------
+# A monitor must see what an anonymous visitor sees every night: session cookies only add
+# A/B and personalisation noise. (Scrapy's cookie jar also looks up the public-suffix list,
+# which needs the network on first use.)
+COOKIES_ENABLED = False
+
 # -- our components ---------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     # before RobotsTxtMiddleware (100): a refused host gets no robots.txt request either

@@ -102,7 +102,7 @@ def cli() -> None:
 def diff_cmd(before: Path, after: Path, kind: str, url: str, render: str, as_json: bool) -> None:
     """Compare two saved versions of one page and print the moves found."""
     from intel import extract as core
-    from intel.classify import classify, load_rules
+    from intel.classify import classify_many, load_rules
     from intel.extract.html import decode
 
     extractor = core.get(kind)
@@ -115,7 +115,7 @@ def diff_cmd(before: Path, after: Path, kind: str, url: str, render: str, as_jso
     old = extractor.extract(html_before, url)
     new = extractor.extract(html_after, url)
     rules = load_rules()
-    events = [classify(c, rules=rules) for c in extractor.diff(old, new, None)]
+    events = classify_many(extractor.diff(old, new, None), rules=rules)
     if as_json:
         click.echo(json.dumps({"events": events}, ensure_ascii=False, indent=1, default=str))
         return

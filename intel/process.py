@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from intel import extract as core
-from intel.classify import classify, load_rules
+from intel.classify import classify_many, load_rules
 from intel.extract.html import decode
 from intel.store import Snapshot, Store
 
@@ -90,6 +90,7 @@ def _process_one(
     body = store.snapshot_body(snap.id) or b""
     html = decode(body, snap.headers.get("content-type") or snap.headers.get("Content-Type"))
     new = extractor.extract(html, snap.final_url or snap.url)
+    new["_format"] = body_format(html)
     extraction = (snap.kind, extractor.version, new)
     if prev is None:
         store.save_processed(snap, outcome="baseline", extraction=extraction)
@@ -97,14 +98,19 @@ def _process_one(
         return
 
     old = _extraction_of(store, prev, extractor)
+    if old.get("_format", new["_format"]) != new["_format"]:
+        # Read through its feed one night and its HTML the next (the feed failed): the two
+        # are not comparable, and comparing them would invent entries. Start afresh.
+        store.save_processed(snap, outcome="baseline", extraction=extraction)
+        result.baseline += 1
+        return
     state = store.page_state(snap.page_id)
     changes = extractor.diff(old, new, state)
     new_state = extractor.learn(old, new, state)
-    events = []
-    for change in changes:
-        event = classify(change, rules=rules, us=us, competitor=snap.competitor, weight=weight)
+    # Judged together: a rename or a feature moving between plans reads differently as a pair.
+    events = classify_many(changes, rules=rules, us=us, competitor=snap.competitor, weight=weight)
+    for change, event in zip(changes, events, strict=True):
         event["key"] = change.key()
-        events.append(event)
     store.save_processed(
         snap,
         outcome="changed",
@@ -119,6 +125,16 @@ def _process_one(
         result.events[e["type"]] += 1
 
 
+def body_format(text: str) -> str:
+    """`feed` for an RSS/Atom document, else `html`: the two are never diffed together."""
+    head = text[:512].lstrip("\ufeff \t\r\n").lower()
+    if head.startswith("<?xml"):
+        head = head[head.find("?>") + 2 :].lstrip()
+        while head.startswith("<!--") or head.startswith("<?"):
+            head = head[head.find(">") + 1 :].lstrip()
+    return "feed" if head.startswith(("<rss", "<feed", "<rdf")) else "html"
+
+
 def _extraction_of(store: Store, snap: Snapshot, extractor: core.Extractor) -> dict[str, Any]:
     """The stored extraction of a snapshot, redone when the extractor has changed since."""
     stored = store.extraction(snap.id)
@@ -126,4 +142,6 @@ def _extraction_of(store: Store, snap: Snapshot, extractor: core.Extractor) -> d
         return stored[1]
     body = store.snapshot_body(snap.id) or b""
     html = decode(body, snap.headers.get("content-type") or snap.headers.get("Content-Type"))
-    return extractor.extract(html, snap.final_url or snap.url)
+    data = extractor.extract(html, snap.final_url or snap.url)
+    data["_format"] = body_format(html)
+    return data

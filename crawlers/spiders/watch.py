@@ -92,7 +92,34 @@ class WatchSpider(scrapy.Spider):
             )
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
-        """A 2xx: the page as the server sent it (decompressed)."""
+        """A 2xx: the page as the server sent it (decompressed).
+
+        A changelog page that advertises an RSS/Atom feed is read through its feed (dated,
+        structured, stable markup): the feed is fetched and stored as the page's snapshot,
+        and the HTML is kept only if the feed cannot be fetched.
+        """
+        fields = {
+            "final_url": response.url,
+            "status": response.status,
+            "headers": _headers(response),
+            "body": response.body,
+        }
+        feed = feed_link(response) if response.meta.get("intel_kind") == "changelog" else None
+        if feed:
+            meta = {k: v for k, v in response.meta.items() if k.startswith("intel_")}
+            meta["intel_html_snapshot"] = fields
+            yield scrapy.Request(
+                feed,
+                callback=self.parse_feed,
+                errback=self.feed_failed,
+                meta=meta,
+                dont_filter=True,
+            )
+            return
+        yield self._snapshot(response.meta, **fields)
+
+    def parse_feed(self, response: Response, **kwargs: Any) -> Any:
+        """The discovered feed, stored as the changelog page's snapshot."""
         yield self._snapshot(
             response.meta,
             final_url=response.url,
@@ -100,6 +127,11 @@ class WatchSpider(scrapy.Spider):
             headers=_headers(response),
             body=response.body,
         )
+
+    def feed_failed(self, failure: Failure) -> Any:
+        """The feed could not be fetched: keep the HTML page that advertised it."""
+        request = failure.request  # type: ignore[attr-defined]
+        yield self._snapshot(request.meta, **request.meta["intel_html_snapshot"])
 
     def failed(self, failure: Failure) -> Any:
         """Anything else: a 304 (unchanged), or a failed fetch with its reason."""
@@ -130,6 +162,21 @@ class WatchSpider(scrapy.Spider):
             fetched_at=now_iso(),
             **fields,
         )
+
+
+_FEED_TYPES = ("application/atom+xml", "application/rss+xml", "application/feed+json")
+
+
+def feed_link(response: Response) -> str | None:
+    """The absolute URL of the RSS/Atom feed an HTML page advertises, if any."""
+    ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
+    if "html" not in ctype or not hasattr(response, "css"):
+        return None
+    for link in response.css("head link[rel~='alternate'][href]"):
+        kind = (link.attrib.get("type") or "").lower().split(";")[0].strip()
+        if kind in _FEED_TYPES[:2]:
+            return response.urljoin(link.attrib["href"])
+    return None
 
 
 def describe_failure(exc: BaseException) -> str:

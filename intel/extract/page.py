@@ -230,6 +230,7 @@ class PageExtractor(Extractor):
         before, after = _sentences(old_blocks, masked), _sentences(new_blocks, masked)
         added_keys = list((after - before).elements())
         removed_keys = list((before - after).elements())
+        added_keys, removed_keys = drop_number_churn(added_keys, removed_keys)
         if not added_keys and not removed_keys:
             return []
         shown_new, shown_old = _display(new_blocks, masked), _display(old_blocks, masked)
@@ -276,6 +277,50 @@ class PageExtractor(Extractor):
 
     def text(self, data: dict[str, Any]) -> str:
         return str(data.get("text", ""))
+
+
+_NUMBER = re.compile(r"\d(?:[\d,.\u00a0\u202f ]*\d)?")
+_MONEY_OR_RATE = re.compile(r"[%$€£¥₹]|\b(?:usd|eur|gbp|percent|uptime|sla)\b", re.I)
+#: a changed number this large is a count of something (visitors, deals, sign-ups), not a term
+COUNTER_MIN = 20
+
+
+def drop_number_churn(added: list[str], removed: list[str]) -> tuple[list[str], list[str]]:
+    """Drop sentence pairs that differ only in large counts ("1,364 designers online").
+
+    Live counters come in endless wordings, so they are recognised by what changed, not
+    by their words: the same sentence with only numbers of counter size changed. Small
+    numbers ("up to 3 users" -> "5 users"), percentages and prices stay real changes.
+    """
+    if not added or not removed:
+        return added, removed
+    pending = {}
+    for key in removed:
+        pending.setdefault(_NUMBER.sub("#", key), []).append(key)
+    kept_added = []
+    dropped: set[str] = set()
+    for key in added:
+        shape = _NUMBER.sub("#", key)
+        partners = pending.get(shape)
+        if partners and _counter_churn(partners[0], key):
+            dropped.add(partners.pop(0))
+            continue
+        kept_added.append(key)
+    return kept_added, [k for k in removed if k not in dropped]
+
+
+def _counter_churn(old: str, new: str) -> bool:
+    if _MONEY_OR_RATE.search(old) or _MONEY_OR_RATE.search(new):
+        return False
+    olds, news = _NUMBER.findall(old), _NUMBER.findall(new)
+    for a, b in zip(olds, news, strict=False):
+        if a == b:
+            continue
+        for n in (a, b):
+            digits = re.sub(r"\D", "", n)
+            if not digits or int(digits) < COUNTER_MIN:
+                return False
+    return olds != news
 
 
 def _by_region(blocks: list[dict[str, str]]) -> dict[str, Counter[str]]:
