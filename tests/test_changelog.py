@@ -203,3 +203,16 @@ def test_version_identity_survives_rewording() -> None:
 
 def test_registered_kind() -> None:
     assert get("changelog").kind == "changelog"
+
+
+def test_a_blog_feed_is_not_the_changelog_feed() -> None:
+    """Docs builders announce the blog feed on every page; its posts are not releases."""
+    html = (
+        '<html><head><link rel="alternate" type="application/rss+xml" href="/blog/rss.xml"'
+        ' title="Blog RSS Feed"></head><body><main><h2>1.0.0</h2><p>x</p><h2>0.9.0</h2>'
+        '<p>y</p></main><footer><a href="/blog/rss.xml">RSS</a></footer></body></html>'
+    )
+    assert extract("changelog", html, "https://x.example/docs/changelog")["feed_url"] is None
+    visible = html.replace("<main>", '<main><a href="/docs/changelog/feed.xml">Subscribe</a>')
+    got = extract("changelog", visible, "https://x.example/docs/changelog")["feed_url"]
+    assert got == "https://x.example/docs/changelog/feed.xml"

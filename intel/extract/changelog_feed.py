@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
@@ -20,6 +21,7 @@ from intel.extract.changelog_html import Entry, clean_link, is_placeholder, norm
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
 _DOCTYPE = re.compile(r"<!DOCTYPE[^\[>]*(\[.*?\]\s*)?>", re.I | re.S)
 _TAGS = re.compile(r"<[^>]+>")
+_FEED_HREF = re.compile(r"(^|[/.])(rss|atom|feed)(\.xml)?/?$", re.I)
 
 
 def looks_like_feed(text: str) -> bool:
@@ -33,18 +35,34 @@ def looks_like_feed(text: str) -> bool:
 
 
 def discover(doc: HtmlElement, base: str) -> str | None:
-    """The feed a page announces: <link rel=alternate type=rss/atom>, else an RSS link."""
+    """The feed this changelog announces, absolute; None when there is none.
+
+    `<link rel=alternate>` of an RSS/Atom type first. Site builders (Docusaurus) announce
+    the *blog* feed on every page: a feed that says "blog" is skipped unless the page is
+    a blog too, since its posts are not release notes. Else a visible RSS/Atom link
+    that lives under the page's own path ("/changelog/rss.xml").
+    """
+    page_is_blog = "blog" in base.lower()
     for link in doc.iter("link"):
         rel = (link.get("rel") or "").lower().split()
         kind = (link.get("type") or "").lower().strip()
-        if "alternate" in rel and kind in _FEED_TYPES and link.get("href"):
-            return clean_link(link.get("href"), base)
+        href = link.get("href")
+        if "alternate" not in rel or kind not in _FEED_TYPES or not href:
+            continue
+        says = f"{href} {link.get('title') or ''}".lower()
+        if "blog" in says and not page_is_blog:
+            continue
+        return clean_link(href, base)
+    page_path = urlsplit(base).path.rstrip("/")
     for a in doc.xpath(
         "//a[contains(@href,'rss') or contains(@href,'atom') or contains(@href,'feed')]"
     ):
         href = a.get("href") or ""
-        if re.search(r"(^|[/.])(rss|atom|feed)(\.xml)?/?$", href, re.I):
-            return clean_link(href, base)
+        if not _FEED_HREF.search(href):
+            continue
+        absolute = clean_link(href, base)
+        if absolute and urlsplit(absolute).path.startswith(page_path + "/"):
+            return absolute
     return None
 
 

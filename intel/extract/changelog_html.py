@@ -56,6 +56,8 @@ _BADGE_WORDS = {"badge", "tag", "tags", "pill", "chip", "label", "labels", "stat
 _SYMBOLS_ONLY = re.compile(r"^[\s#¶§🔗\u200b\ufeff\-–—:|]*$")
 _WS = re.compile(r"\s+")
 _DIGIT = re.compile(r"\d")
+# Lines that are not the body: relative times ("4 days ago") and commit ids.
+_NOT_BODY = re.compile(r"^(\d+\s+\w+\s+ago|an?\s+\w+\s+ago|just now|[0-9a-f]{7,40})$", re.I)
 _MORE = re.compile(r"^(read|learn|see|view|more|details)\b")
 _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|ref_src|_hsenc|_hsmi|mkt_tok)$")
 
@@ -357,8 +359,16 @@ def section_summary(sec: _Section, skip: set[HtmlElement], limit: int = 300) -> 
     for leaf in _section_leaves(sec):
         if leaf in skip or any(a in skip for a in leaf.iterancestors()):
             continue
-        text = norm(leaf.text_content())
-        if not text or _SYMBOLS_ONLY.match(text) or pure_date(text) or text in title_like:
+        if leaf.get("datetime") or _is_badge(leaf):
+            continue
+        text = heading_text(leaf).replace("¶", "").strip()
+        if (
+            not text
+            or _SYMBOLS_ONLY.match(text)
+            or _NOT_BODY.match(text)
+            or pure_date(text)
+            or text in title_like
+        ):
             continue
         chunks.append(text)
         total += len(text) + 1
