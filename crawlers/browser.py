@@ -178,7 +178,13 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
             for attempt in (1, 2):
                 # The page (and, the first time, the browser) is made outside the page
                 # timeout: a launch on a busy machine is not the page's slowness.
-                page = self._take(name) or await self._create_page(request, spider)
+                try:
+                    page = self._take(name) or await self._create_page(request, spider)
+                except Exception as exc:
+                    if attempt == 1 and is_crash(exc):  # the browser died between pages
+                        await self._browser_gone()
+                        continue
+                    raise
                 meta["playwright_page"] = page
                 meta["playwright_include_page"] = True
                 try:
