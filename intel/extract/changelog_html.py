@@ -557,6 +557,8 @@ def _dated_blocks(root: HtmlElement, base: str):
         return None
     entries = []
     for m in best[1]:
+        if m.tag == "tr" and m.find("td") is None:
+            continue  # a table's header row
         e = _entry_from_block(m, base)
         if e:
             entries.append(e)
