@@ -477,9 +477,35 @@ def strip_boilerplate(root: etree._Element, *, keep_hidden: bool = False) -> etr
             doomed.append(el)
         elif el in walls:
             doomed.append(el)
+        elif _is_attributed_quote(el):
+            doomed.append(el)
     for el in doomed:
         _drop(el)
     return root
+
+
+def _is_attributed_quote(el: etree._Element) -> bool:
+    """A customer quote with its attribution, however it is styled: a testimonial.
+
+    Rotating testimonials are the most common noise of a homepage; what marks them is
+    the structure (a quote plus who said it: <figure><blockquote/><figcaption/>,
+    <blockquote>...<cite/>/<footer/>) or schema.org Review markup, not a class name.
+    """
+    tag = el.tag.lower() if isinstance(el.tag, str) else ""
+    if "review" in (el.get("itemtype") or "").lower():
+        return True
+    if tag == "figure":
+        return el.find(".//blockquote") is not None or el.find(".//q") is not None
+    if tag == "blockquote":
+        if el.find(".//cite") is not None or el.find(".//footer") is not None:
+            return True
+        nxt = el.getnext()
+        return (
+            nxt is not None
+            and isinstance(nxt.tag, str)
+            and nxt.tag.lower() in ("cite", "figcaption")
+        )
+    return False
 
 
 def _drop(el: etree._Element) -> None:
