@@ -53,13 +53,14 @@ def demo_cmd(data_dir: Path, days: int, check: bool) -> None:
     world = World(start=date.today() - timedelta(days=days - 1))
     problems: list[str] = []
     started = time.perf_counter()
-    with DemoServer(world) as server:
+    with DemoServer(world) as server, WebhookInbox() as inbox:
         watchlist_path = data_dir / WATCHLIST_NAME
+        watchlist = build_watchlist(server.base_urls())
+        # Instant alerts go to a local webhook, as they would go to Slack or Teams.
+        watchlist["alerts"] = {"urls": [inbox.apprise_url], "min_importance": 0.5}
         watchlist_path.write_text(
             "# Written by `intel demo`: four fictional rivals served on 127.0.0.1 by the demo.\n"
-            + yaml.safe_dump(
-                build_watchlist(server.base_urls()), sort_keys=False, allow_unicode=True
-            ),
+            + yaml.safe_dump(watchlist, sort_keys=False, allow_unicode=True),
             encoding="utf-8",
         )
         console.print(
@@ -77,9 +78,12 @@ def demo_cmd(data_dir: Path, days: int, check: bool) -> None:
             print_night(console, day, events, seconds)
             for error in night_errors(data_dir, run_id):
                 console.print(f"[yellow]not processed:[/] {_escape(error)}")
+            for title in inbox.take():
+                console.print(f"  [magenta]alert sent[/] {_escape(title)}")
             if check:
                 problems += check_night(day, events, [m for m in MOVES if m.day == day])
     total = time.perf_counter() - started
+    show_results(console, data_dir, watchlist_path)
     console.print()
     console.print(f"[bold]Done in {total:.0f}s.[/] Explore what the crawler stored:")
     for command, what in explore_commands(data_dir, watchlist_path):
@@ -91,6 +95,109 @@ def demo_cmd(data_dir: Path, days: int, check: bool) -> None:
                 console.print(f"[red]check:[/] {_escape(p)}")
             sys.exit(1)
         console.print("[green]check: every planned move was reported, and nothing else.[/]")
+
+
+class WebhookInbox:
+    """A local webhook endpoint standing in for Slack/Teams: keeps the alerts it receives."""
+
+    def __init__(self) -> None:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.received: list[str] = []
+        lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's API
+                n = int(self.headers.get("Content-Length") or 0)
+                try:
+                    title = json.loads(self.rfile.read(n)).get("title", "")
+                except ValueError:
+                    title = "(unreadable alert)"
+                with lock:
+                    outer.received.append(title)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def apprise_url(self) -> str:
+        return f"json://127.0.0.1:{self.server.server_address[1]}/demo-alerts"
+
+    def take(self) -> list[str]:
+        out, self.received = self.received, []
+        return out
+
+    def __enter__(self) -> WebhookInbox:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+EXAMPLE_SEARCHES = ["type:price_change", "tags:ai", "sso"]
+
+
+def show_results(console: Any, data_dir: Path, watchlist_path: Path) -> None:
+    """What the nights left behind: a briefing file, a CSV export and a few searches."""
+    from datetime import UTC, datetime
+
+    from briefings.compose import compose, write_files
+    from intel import export
+    from intel.store import Store
+    from intel.watchlist import load_watchlist
+
+    watchlist = load_watchlist(watchlist_path)
+    now = datetime.now(UTC)
+    with Store.open(data_dir) as store:
+        briefing = compose(
+            store,
+            watchlist,
+            since=(now - timedelta(days=7)).isoformat(timespec="seconds"),
+            until=(now + timedelta(minutes=1)).isoformat(timespec="seconds"),
+            kind="demo",
+        )
+        events = store.events()
+    paths = write_files(briefing, data_dir / "briefing")
+    console.print()
+    console.rule("[bold]Results[/]", align="left")
+    console.print(f"Briefing: [bold]{_escape(briefing.subject)}[/]")
+    console.print(f"  written to [cyan]{_escape(str(paths[0]))}[/] (and .txt, .md beside it)")
+    csv_path = data_dir / "events.csv"
+    export.write_frame(export.events_frame(events), "csv", csv_path)
+    console.print(f"Export: {len(events)} events as CSV in [cyan]{_escape(str(csv_path))}[/]")
+    for query in EXAMPLE_SEARCHES:
+        proc = subprocess.run(
+            [sys.executable, "-m", "intel.cli", "search", "--data", str(data_dir), query,
+             "--limit", "3", "--json"],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        console.print(f"Search [cyan]intel search {_shell_quote(query)}[/]:")
+        try:
+            import json
+
+            found = json.loads(proc.stdout)
+        except ValueError:
+            console.print(f"  [yellow]search failed:[/] {_escape(proc.stderr.strip()[-200:])}")
+            continue
+        hits = found.get("results", found) if isinstance(found, dict) else found
+        total = found.get("total", len(hits)) if isinstance(found, dict) else len(hits)
+        console.print(
+            f"  {total} hits; first: "
+            + "; ".join(
+                _escape(f"{h.get('competitor')}: {h.get('why') or h.get('title') or h.get('type')}")
+                for h in hits[:3]
+            )
+        )
 
 
 def prepare_data_dir(data_dir: Path) -> None:
