@@ -6,25 +6,29 @@ matplotlib with the Agg backend: no display, no fonts fetched, deterministic out
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import datetime
 from typing import Any
 
 PALETTE = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2"]
 
 
 def price_chart(title: str, series: dict[str, list[tuple[str, float]]], currency: str) -> bytes:
-    """A step chart of each plan's price over time; `series` maps a label to (ISO date, amount)."""
+    """A step chart of each plan's price over time; `series` maps a label to (ISO time, amount)."""
     import matplotlib
 
     matplotlib.use("Agg")
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(6, 2.2), dpi=100)
     ax = fig.add_subplot(1, 1, 1)
+    locator = AutoDateLocator(maxticks=6)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     for i, (label, points) in enumerate(sorted(series.items())):
         if not points:
             continue
-        xs = [date.fromisoformat(d[:10]) for d, _ in points]
+        xs = [datetime.fromisoformat(d) for d, _ in points]
         ys = [v for _, v in points]
         if len(xs) == 1:
             xs, ys = xs * 2, ys * 2
@@ -36,7 +40,6 @@ def price_chart(title: str, series: dict[str, list[tuple[str, float]]], currency
     ax.grid(alpha=0.3)
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=7, loc="upper left", frameon=False)
-    fig.autofmt_xdate()
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
@@ -60,10 +63,8 @@ def history_series(
                     continue
                 label = plan["name"] + (f" ({price['billing']})" if price.get("billing") else "")
                 points = series.setdefault(label, [])
-                day = obs["fetched_at"][:10]
-                if points and points[-1][0] == day:
-                    points[-1] = (day, float(price["amount"]))
-                else:
-                    points.append((day, float(price["amount"])))
+                amount = float(price["amount"])
+                if not points or points[-1][1] != amount or obs is observations[-1]:
+                    points.append((obs["fetched_at"], amount))
                 currency = currency or price.get("currency") or ""
     return series, currency
