@@ -47,7 +47,7 @@ def ids(results) -> list[int]:
         ("", {"since": "2026-10-01", "until": "2026-11-02", "sort": "date"}, [7, 6, 2]),
         ("", {"type": "plan_added,plan_removed", "sort": "date"}, [6, 5]),
         ("frankfurt", {}, [7]),  # content_change added text
-        ("zyzzyva", {}, []),  # nothing matches: nothing shown (whoosh reads an empty filter as none)
+        ("zyzzyva", {}, []),  # no match, no hits (whoosh reads an empty filter as none)
         ("", {"competitor": "nobody", "sort": "date"}, []),
     ],
     ids=lambda v: str(v) if not isinstance(v, list) else "",
