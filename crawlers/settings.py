@@ -67,6 +67,12 @@ DOWNLOAD_FAIL_ON_DATALOSS = True
 # which needs the network on first use.)
 COOKIES_ENABLED = False
 
+# -- no per-response source parsing ----------------------------------------------------
+# Scrapy checks whether a generator callback returns a value by reading and parsing its
+# source; its cache is keyed by the bound method, which is new for every response, so it
+# re-parses `parse`/`failed` on every page (7% of an unchanged night's CPU, measured).
+WARN_ON_GENERATOR_RETURN_VALUE = False
+
 # -- our components ---------------------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     # before RobotsTxtMiddleware (100): a refused host gets no robots.txt request either

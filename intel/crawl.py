@@ -114,11 +114,13 @@ def crawl(
 
     watchlist = load_watchlist(watchlist_path)  # fails before the reactor starts
     result = CrawlResult(pages=len(watchlist.pages()))
-    if not verbose:  # one line per request is too much even for the log file
-        logging.getLogger("scrapy").setLevel(logging.INFO)
     process = CrawlerProcess(
         crawl_settings(data_dir, run_id=run_id, verbose=verbose, overrides=settings)
     )
+    if not verbose:  # one line per request is too much even for the log file
+        # After CrawlerProcess: it resets the "scrapy" logger to DEBUG (dictConfig), and a
+        # DEBUG "Scraped from" line holds the whole item, body included.
+        logging.getLogger("scrapy").setLevel(logging.INFO)
     crawler = process.create_crawler(WatchSpider)
     bar = _Progress(result.pages) if progress else None
 
