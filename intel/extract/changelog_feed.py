@@ -90,12 +90,23 @@ def _date_of(item: Any) -> str | None:
     return None
 
 
+_BAD_CHARREF = re.compile(
+    r"&#(?:[xX]0*(?:[dD][89a-fA-F][0-9a-fA-F]{2}|[fF]{3}[eEfF]|[0-9a-fA-F]{7,})|0*(?:5[5-7]\d{3}|\d{8,}));"
+)
+
+
 def entries_from_feed(text: str, base: str, limit: int = 300) -> list[Entry]:
     """The items of an RSS/Atom feed as changelog entries (newest first, as served)."""
     import feedparser
 
     text = _DOCTYPE.sub("", text, count=1)
-    parsed = feedparser.parse(io.BytesIO(text.encode("utf-8")))
+    # feedparser's loose parser crashes on character references to code points that
+    # cannot be text (surrogates, U+FFFE): a hostile feed must not end the night.
+    text = _BAD_CHARREF.sub("", text)
+    try:
+        parsed = feedparser.parse(io.BytesIO(text.encode("utf-8", "replace")))
+    except (UnicodeError, ValueError, OverflowError):
+        return []
     out: list[Entry] = []
     for item in parsed.entries:
         title = norm(_html_text(item.get("title", "")))

@@ -37,9 +37,16 @@ def decode(body: bytes, content_type: str | None = None) -> str:
     return body.decode("cp1252", errors="replace")
 
 
+# Characters XML trees cannot hold (C0 controls but tab/newline/CR, lone surrogates,
+# U+FFFE/U+FFFF): a hostile or broken page may carry them, and lxml refuses any text
+# containing them later, deep inside an extractor. They carry no meaning: drop them once.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def parse(html: str) -> lxml.html.HtmlElement:
     """A forgiving lxml tree; empty or garbage input gives an empty <html> element."""
-    if not html or not html.strip():
+    html = _NOT_XML.sub("", html or "")
+    if not html.strip():
         return lxml.html.fromstring("<html></html>")
     try:
         # lxml refuses str with an XML encoding declaration; strip it.
