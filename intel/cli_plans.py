@@ -120,7 +120,12 @@ def plans_cmd(competitor: str | None, data_dir: Path, history: bool, as_json: bo
         click.echo(json.dumps(list(latest.values()), ensure_ascii=False, indent=1))
         return
     for obs in latest.values():
-        table = Table(title=f"{obs['competitor']} - {obs['url']} (as of {obs['fetched_at'][:10]})")
+        console.print(
+            Text(f"{obs['competitor']}", style="bold")
+            + Text(f"  {obs['url']} (as of {obs['fetched_at'][:10]})", style="dim"),
+            soft_wrap=True,
+        )
+        table = Table()
         table.add_column("plan")
         table.add_column("price")
         table.add_column("features")
