@@ -38,7 +38,8 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
     loaders.append(jinja2.PackageLoader("briefings", "templates"))
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
-        autoescape=jinja2.select_autoescape(["html", "html.j2"], default_for_string=False),
+        # Markdown viewers render raw HTML, so a rival's text is escaped there too.
+        autoescape=jinja2.select_autoescape(["html", "html.j2", "md.j2"], default_for_string=False),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

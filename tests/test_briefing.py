@@ -245,6 +245,8 @@ def test_competitor_markup_is_escaped_in_html(tmp_path):
     html = (data / "out" / "briefing.html").read_text()
     assert "<script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;Pro" in html
+    markdown = (data / "out" / "briefing.md").read_text()
+    assert "<script>" not in markdown  # Markdown viewers render raw HTML
 
 
 def test_user_templates_override_the_packaged_ones(tmp_path):
