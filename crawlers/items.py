@@ -25,6 +25,9 @@ class PageSnapshot:
     error: str | None = None
     #: the server answered 304 to our conditional GET: the page is unchanged
     not_modified: bool = False
+    #: a second fetch of a newly watched page, moments after the first: whatever differs
+    #: between the two is noise, and teaches the page's volatile regions on night one
+    probe: bool = False
 
     @property
     def ok(self) -> bool:

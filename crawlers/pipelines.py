@@ -61,7 +61,10 @@ class StorePipeline:
             fetched_at=item.fetched_at,
             error=item.error,
             not_modified=item.not_modified,
+            probe=item.probe,
         )
+        if item.probe:
+            return item
         stats = self.crawler.stats
         stats.inc_value("intel/pages_ok" if item.ok else "intel/pages_failed")
         if item.not_modified:

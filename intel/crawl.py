@@ -38,6 +38,8 @@ class CrawlResult:
         return max(self.pages - self.fetched - self.failed, 0)
 
     def add(self, item: Any) -> None:
+        if getattr(item, "probe", False):  # a second look at a new page, not a page
+            return
         if item.ok:
             self.fetched += 1
             self.not_modified += int(item.not_modified)

@@ -193,6 +193,16 @@ def _process_one(
         return
 
     old = _extraction_of(store, prev, extractor)
+    if snap.probe:
+        # A second look moments after the first: it teaches noise, it never reports.
+        gap = _seconds_between(prev.fetched_at, snap.fetched_at)
+        state = store.page_state(snap.page_id)
+        learned = extractor.learn(old, new, state, seconds_apart=gap)
+        store.save_processed(
+            snap, outcome="baseline", extraction=extraction,
+            state=learned if learned != state else None,
+        )  # fmt: skip
+        return
     if old.get("_format", new["_format"]) != new["_format"]:
         # Read through its feed one night and its HTML the next (the feed failed): the two
         # are not comparable, and comparing them would invent entries. Start afresh.
@@ -218,6 +228,15 @@ def _process_one(
     result.changed += 1
     for e in events:
         result.events[e["type"]] += 1
+
+
+def _seconds_between(a: str, b: str) -> float | None:
+    from datetime import datetime
+
+    try:
+        return abs((datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds())
+    except ValueError:
+        return None
 
 
 def body_format(text: str) -> str:

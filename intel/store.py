@@ -109,6 +109,10 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (event_id, target)
     );
     """,
+    # 4: probe fetches (a second fetch of a new page, moments after the first)
+    """
+    ALTER TABLE snapshots ADD COLUMN probe INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -133,6 +137,7 @@ class Snapshot:
     kind: str
     competitor: str
     render: str
+    probe: bool = False
 
     @property
     def good(self) -> bool:
@@ -148,7 +153,8 @@ class Snapshot:
 
 _SNAPSHOT_COLS = (
     "s.id, s.run_id, s.page_id, s.url, s.final_url, s.status, s.headers, s.size, "
-    "s.content_hash, s.fetched_at, s.error, s.outcome, s.not_modified, p.kind, c.name, p.render"
+    "s.content_hash, s.fetched_at, s.error, s.outcome, s.not_modified, p.kind, c.name, p.render, "
+    "s.probe"
 )
 
 
@@ -171,6 +177,7 @@ def _snapshot(row: sqlite3.Row | tuple) -> Snapshot:
         kind=r[13],
         competitor=r[14],
         render=r[15],
+        probe=bool(r[16]),
     )
 
 
@@ -345,6 +352,7 @@ class Store:
         fetched_at: str,
         error: str | None = None,
         not_modified: bool = False,
+        probe: bool = False,
     ) -> int:
         """Record one fetch. A failed fetch has no body and says why in `error`."""
         packed = zlib.compress(body, 6) if body is not None else None
@@ -352,8 +360,8 @@ class Store:
         with self.transaction() as c:
             cur = c.execute(
                 "INSERT INTO snapshots (run_id, page_id, url, final_url, status, headers, body, "
-                "size, content_hash, fetched_at, error, not_modified) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "size, content_hash, fetched_at, error, not_modified, probe) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     page_id,
@@ -367,6 +375,7 @@ class Store:
                     fetched_at,
                     error,
                     int(not_modified),
+                    int(probe),
                 ),
             )
             return int(cur.lastrowid)
@@ -407,6 +416,11 @@ class Store:
             args.append(before)
         row = self.conn.execute(sql + " ORDER BY s.id DESC LIMIT 1", args).fetchone()
         return _snapshot(row) if row else None
+
+    def has_good_snapshot(self, url: str) -> bool:
+        """Whether the page was ever fetched successfully (a new page has not)."""
+        pid = self.page_id(url)
+        return bool(pid) and self.last_good_snapshot(pid) is not None
 
     def last_validators(self, url: str) -> dict[str, str]:
         """ETag / Last-Modified of the last good fetch of `url`, for a conditional GET."""

@@ -64,7 +64,8 @@ def snapshots(data: Path) -> dict[str, list[dict]]:
     conn = sqlite3.connect(data / "intel.sqlite3")
     conn.row_factory = sqlite3.Row
     out: dict[str, list[dict]] = {}
-    for row in conn.execute("SELECT * FROM snapshots ORDER BY id"):
+    # probes (a second look at a new generic page, see tests/test_probe.py) are not fetches of record
+    for row in conn.execute("SELECT * FROM snapshots WHERE probe = 0 ORDER BY id"):
         out.setdefault(row["url"], []).append(dict(row))
     conn.close()
     return out

@@ -73,6 +73,7 @@ class WatchSpider(scrapy.Spider):
         return super().from_crawler(crawler, *args, watchlist=watchlist, **kwargs)
 
     async def start(self) -> AsyncIterator[Any]:
+        self.new_pages = new_generic_pages(self.settings.get("INTEL_DATA"), self.watchlist)
         for competitor, page in self.watchlist.pages():
             meta: dict[str, Any] = {
                 "intel_url": page.url,
@@ -117,6 +118,14 @@ class WatchSpider(scrapy.Spider):
             )
             return
         yield self._snapshot(response.meta, **fields)
+        if response.meta["intel_url"] in self.new_pages and not response.meta.get("intel_probe"):
+            # First sight of a generic page: look again at once. Nothing real moves in a
+            # moment, so whatever differs is noise, masked from the first night on.
+            meta = {k: v for k, v in response.meta.items() if k.startswith("intel_")}
+            meta["intel_probe"] = True
+            yield scrapy.Request(
+                response.url, callback=self.parse, errback=self.failed, meta=meta, dont_filter=True
+            )
 
     def parse_feed(self, response: Response, **kwargs: Any) -> Any:
         """The discovered feed, stored as the changelog page's snapshot."""
@@ -136,6 +145,8 @@ class WatchSpider(scrapy.Spider):
     def failed(self, failure: Failure) -> Any:
         """Anything else: a 304 (unchanged), or a failed fetch with its reason."""
         request = failure.request  # type: ignore[attr-defined]
+        if request.meta.get("intel_probe"):
+            return  # a failed second look teaches nothing, and the page itself was stored
         exc = failure.value
         if isinstance(exc, HttpError):
             response = exc.response
@@ -160,8 +171,20 @@ class WatchSpider(scrapy.Spider):
             url=meta["intel_url"],
             kind=meta["intel_kind"],
             fetched_at=now_iso(),
+            probe=bool(meta.get("intel_probe")),
             **fields,
         )
+
+
+def new_generic_pages(data_dir: str | None, watchlist: Watchlist) -> set[str]:
+    """Static `page`-kind URLs never fetched successfully: they get a second, probing fetch."""
+    urls = [p.url for _, p in watchlist.pages() if p.kind == "page" and p.render == "static"]
+    if not data_dir or not urls:
+        return set()
+    from intel.store import Store
+
+    with Store.open(data_dir) as store:
+        return {u for u in urls if not store.has_good_snapshot(u)}
 
 
 _FEED_TYPES = ("application/atom+xml", "application/rss+xml", "application/feed+json")

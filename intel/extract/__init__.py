@@ -40,9 +40,17 @@ class Extractor:
         raise NotImplementedError
 
     def learn(
-        self, old: dict[str, Any], new: dict[str, Any], state: dict[str, Any] | None
+        self,
+        old: dict[str, Any],
+        new: dict[str, Any],
+        state: dict[str, Any] | None,
+        *,
+        seconds_apart: float | None = None,
     ) -> dict[str, Any] | None:
-        """Update what is known about the page (e.g. volatile regions); default: nothing."""
+        """Update what is known about the page (e.g. volatile regions); default: nothing.
+
+        `seconds_apart` is given only for a deliberate second look moments after a fetch.
+        """
         return state
 
     def text(self, data: dict[str, Any]) -> str:
