@@ -22,7 +22,7 @@ from typing import Any
 
 from intel.changes import Change
 from intel.extract import Extractor
-from intel.extract.html import parse
+from intel.extract.html import parse_plain
 from intel.extract.pricing_data import blob_plans, blobs_from_scripts, jsonld_plans
 from intel.extract.pricing_diff import diff_plans
 from intel.extract.pricing_dom import dom_plans, expand_toggles, strip_noise
@@ -33,7 +33,7 @@ _TEXT_LIMIT = 20_000
 
 def extract_pricing(html: str, url: str = "") -> dict[str, Any]:
     """Plans and main text of a pricing page (pure: text in, data out)."""
-    root = parse(html)
+    root = parse_plain(html)
     lang = root.get("lang") or root.get("xml:lang")
     scripts = [(s.get("type"), s.text or "") for s in root.iter("script") if not s.get("src")]
     strip_noise(root)

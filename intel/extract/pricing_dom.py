@@ -73,6 +73,8 @@ _ICON_NO = re.compile(
 )
 _ICON_YES = re.compile(r"check|tick|(?:^|[-_ ])yes(?:$|[-_ ])|included|available|success", re.I)
 _LEAD_MARK = re.compile(r"^[\s✓✔☑✅•·\-–—*+]+")
+#: an element's text with its descendants' (lxml.html's `text_content()`, for plain elements)
+_string = etree.XPath("string()", smart_strings=False)
 
 
 @dataclass
@@ -347,7 +349,7 @@ def _excluded(el: etree._Element) -> bool:
                 a.find(".//h1") is None
                 and a.find(".//h2") is None
                 and a.find(".//h3") is None
-                and (a.find(".//h4") is None and len(clean(a.text_content())) < 160)
+                and (a.find(".//h4") is None and len(clean(_string(a))) < 160)
             ):
                 return True
         if tag in ("main", "body"):
@@ -377,7 +379,7 @@ def price_elements(root: etree._Element) -> list[etree._Element]:
             for a in _ancestors_upto(host, 3):
                 if len(a) > 12:
                     break  # a container of many blocks is no longer "one price"
-                raw = a.text_content()
+                raw = _string(a)
                 if len(raw) > 600:
                     break
                 txt = clean(raw)
@@ -478,7 +480,7 @@ def _not_included(el: etree._Element) -> bool:
     ):
         return True
     return bool(re.search(r"\bnot included\b|\bunavailable\b", blob, re.I)) or bool(
-        re.match(r"^[✗✕✖×]", clean(el.text_content()))
+        re.match(r"^[✗✕✖×]", clean(_string(el)))
     )
 
 
@@ -660,7 +662,7 @@ def table_plans(root: etree._Element, lang: str | None, known: set[str]) -> list
             cells = _cells(tr)
             if len({id(c) for c in cells}) < 2:
                 continue  # a group header spanning the table
-            label = clean(cells[0].text_content())
+            label = clean(_string(cells[0]))
             if not label or len(label) > 120:
                 continue
             label_prices = find_prices(label, lang)
@@ -679,7 +681,7 @@ def table_plans(root: etree._Element, lang: str | None, known: set[str]) -> list
                     }
                     plans[key] = plan
                     order.append(key)
-                cell_text = clean(cell.text_content())
+                cell_text = clean(_string(cell))
                 if not label_prices and PRICE_RE.search(cell_text):
                     ps = read_prices(text_lines(cell), lang)
                     for p in ps:
