@@ -184,6 +184,8 @@ def main() -> None:
         f"repeated: p50 {_pct(warm, 50):.1f} ms, p95 {_pct(warm, 95):.1f} ms"
     )
     fresh = _random_queries(args.random)
+    if not fresh:
+        return
     times = []
     t_all = time.perf_counter()
     for req in fresh:
