@@ -4,6 +4,7 @@
     docs.py     pure event/page -> Whoosh document functions
     writer.py   incremental updates (one commit) and rebuilds (temp dir, then swap)
     search.py   query parsing, filters, facets, snippets, a cached searcher
+    engine.py   the fast path: cached postings/columns, set algebra, facet counts, ranking
     web.py      `intel serve`: a small Starlette app over the same search
 
 The index is derived from the store and can always be rebuilt (`intel reindex`); a
