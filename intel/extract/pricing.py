@@ -42,8 +42,7 @@ def extract_pricing(html: str, url: str = "") -> dict[str, Any]:
     body = body if body is not None else root
     main = body.find(".//main")
     # The search text needs words, not layout: itertext is an order of magnitude cheaper.
-    words = (t.strip() for t in (main if main is not None else body).itertext())
-    text = "\n".join(" ".join(w.split()) for w in words if w)[:_TEXT_LIMIT]
+    text = _main_text(main if main is not None else body)
 
     plans = dom_plans(body, lang)
     source = "dom" if plans else "none"
@@ -59,6 +58,24 @@ def extract_pricing(html: str, url: str = "") -> dict[str, Any]:
             source, plans = best
     _fill_currency(plans, _page_currency(text, lang))
     return {"plans": plans, "source": source, "text": text}
+
+
+def _main_text(el: Any) -> str:
+    """Text nodes, whitespace collapsed, one a line, up to `_TEXT_LIMIT` characters.
+
+    Stops reading once the limit is reached: a long page's tail would be cut anyway.
+    """
+    lines: list[str] = []
+    size = 0
+    for t in el.itertext():
+        w = t.strip()
+        if w:
+            line = " ".join(w.split())
+            lines.append(line)
+            size += len(line) + 1
+            if size > _TEXT_LIMIT:
+                break
+    return "\n".join(lines)[:_TEXT_LIMIT]
 
 
 def _page_currency(text: str, lang: str | None) -> str | None:

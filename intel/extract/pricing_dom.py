@@ -98,23 +98,32 @@ def clean(text: str | None) -> str:
     return _WS.sub(" ", text or "").strip()
 
 
+_NOISE_TAGS = ("script", "style", "noscript", "template", "head", "nav", "iframe", "object")
+# Attribute values, read by libxml2 in one go (a Python loop over every element of a
+# large page costs more than parsing it). Regex words hold no spaces, so an element's
+# "id class" matches exactly when its id or its class does.
+_ID_CLASS = etree.XPath("//@id|//@class")
+_ROLES = etree.XPath("//@role")
+
+
 def strip_noise(root: etree._Element) -> None:
     """Drop what is never pricing: scripts, navigation, cookie banners, consent dialogs."""
-    doomed = []
-    for el in root.iter():
-        tag = el.tag
-        if not isinstance(tag, str):
-            doomed.append(el)
-            continue
-        if tag in ("script", "style", "noscript", "template", "head", "nav", "iframe", "object"):
-            doomed.append(el)
-            continue
-        role = el.get("role")
-        ident = f"{el.get('id') or ''} {el.get('class') or ''}"
-        if role in ("navigation", "dialog", "alertdialog") or (
-            ident.strip() and _NOISE_ATTR.search(ident)
-        ):
-            doomed.append(el)
+    # Tail text stays where it was: it belongs to the parent.
+    etree.strip_elements(
+        root,
+        etree.Comment,
+        etree.ProcessingInstruction,
+        etree.Entity,
+        *_NOISE_TAGS,
+        with_tail=False,
+    )
+    doomed: dict[etree._Element, None] = {}
+    for value in _ROLES(root):
+        if value in ("navigation", "dialog", "alertdialog"):
+            doomed[value.getparent()] = None
+    for value in _ID_CLASS(root):
+        if _NOISE_ATTR.search(value):
+            doomed[value.getparent()] = None
     for el in doomed:
         parent = el.getparent()
         if parent is None:
@@ -129,12 +138,13 @@ def strip_noise(root: etree._Element) -> None:
         parent.remove(el)
 
 
+_DATA_ATTRS = etree.XPath("//@*[starts-with(name(), 'data-')]")
+
+
 def expand_toggles(root: etree._Element) -> None:
     """Rewrite `data-monthly/data-annually` toggles into one line per billing, hidden or not."""
     holders: list[tuple[etree._Element, dict[str, str]]] = []
-    for el in root.iter():
-        if not isinstance(el.tag, str) or not el.attrib:
-            continue
+    for el in dict.fromkeys(a.getparent() for a in _DATA_ATTRS(root)):
         variants: dict[str, str] = {}
         for k, v in el.attrib.items():
             if k.startswith("data-") and k not in ("data-billing", "data-default"):
