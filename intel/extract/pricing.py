@@ -56,7 +56,14 @@ def extract_pricing(html: str, url: str = "") -> dict[str, Any]:
         best = max(candidates, key=lambda c: sum(1 for p in c[1] if p["prices"]))
         if sum(1 for p in best[1] if p["prices"]) > 0:
             source, plans = best
-    _fill_currency(plans, _page_currency(text, lang))
+    # Reading every price of the page's text for its currency is only worth it when a
+    # price lacks one or a free plan shows none.
+    if any(
+        (plan.get("free") and not plan["prices"])
+        or any(not p.get("currency") for p in plan["prices"])
+        for plan in plans
+    ):
+        _fill_currency(plans, _page_currency(text, lang))
     return {"plans": plans, "source": source, "text": text}
 
 

@@ -26,10 +26,10 @@ from lxml import etree
 from intel.extract.pricing_money import (
     CUSTOM_RE,
     FREE_RE,
-    PRICE_RE,
     billing_of,
     billing_of_token,
     find_prices,
+    has_price,
     is_per_seat,
     period_of,
 )
@@ -158,8 +158,7 @@ def expand_toggles(root: etree._Element) -> None:
     lines: list[etree._Element] = []
     for el, variants in holders:
         if not any(
-            PRICE_RE.search(v) or re.fullmatch(r"\s*\d+(?:[.,]\d+)?\s*", v)
-            for v in variants.values()
+            has_price(v) or re.fullmatch(r"\s*\d+(?:[.,]\d+)?\s*", v) for v in variants.values()
         ):
             continue
         line = el.getparent()
@@ -291,7 +290,7 @@ def text_lines(el: etree._Element) -> list[Line]:
 
 
 def _is_price_like(text: str) -> bool:
-    return bool(PRICE_RE.search(text))
+    return has_price(text)
 
 
 def good_name(text: str) -> bool:
@@ -395,7 +394,7 @@ def price_elements(root: etree._Element) -> list[etree._Element]:
                 txt = clean(raw)
                 if len(txt) > 160:
                     break
-                if PRICE_RE.search(txt):
+                if has_price(txt):
                     hit = a
                     break
         elif len(s) < 40:
@@ -692,7 +691,7 @@ def table_plans(root: etree._Element, lang: str | None, known: set[str]) -> list
                     plans[key] = plan
                     order.append(key)
                 cell_text = clean(_string(cell))
-                if not label_prices and PRICE_RE.search(cell_text):
+                if not label_prices and has_price(cell_text):
                     ps = read_prices(text_lines(cell), lang)
                     for p in ps:
                         if p["period"] is None:
