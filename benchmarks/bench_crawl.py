@@ -36,26 +36,33 @@ ROOT = Path(__file__).resolve().parent.parent
 CONCURRENCY = 64
 
 
-def tree_rss_kb(root: int) -> int:
-    """Resident set size (kB) of `root` and all its descendants, from /proc."""
-    total, todo, seen = 0, [root], set()
+def tree_memory_kb(root: int) -> tuple[int, int]:
+    """(RSS, PSS) in kB of `root` and all its descendants, from /proc.
+
+    RSS counts pages shared between processes (forked workers) once per process, so its
+    sum over a tree overstates; PSS splits shared pages between their users.
+    """
+    rss = pss = 0
+    todo, seen = [root], set()
     while todo:
         pid = todo.pop()
         if pid in seen:
             continue
         seen.add(pid)
         try:
-            with open(f"/proc/{pid}/status") as f:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
                 for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
                         break
             for tid in os.listdir(f"/proc/{pid}/task"):
                 with open(f"/proc/{pid}/task/{tid}/children") as f:
                     todo += [int(c) for c in f.read().split()]
         except (OSError, ValueError):
             continue
-    return total
+    return rss, pss
 
 
 def measure(cmd: list[str], *, cwd: Path | None = None) -> dict:
@@ -64,12 +71,13 @@ def measure(cmd: list[str], *, cwd: Path | None = None) -> dict:
     with open(out_path, "w") as out:
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=cwd)
-        peak = [0]
+        peak = [0, 0]
         done = threading.Event()
 
         def sample() -> None:
             while not done.is_set():
-                peak[0] = max(peak[0], tree_rss_kb(proc.pid))
+                rss, pss = tree_memory_kb(proc.pid)
+                peak[0], peak[1] = max(peak[0], rss), max(peak[1], pss)
                 done.wait(0.05)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -85,6 +93,7 @@ def measure(cmd: list[str], *, cwd: Path | None = None) -> dict:
         "wall": wall,
         "cpu": usage.ru_utime + usage.ru_stime,
         "rss_mb": peak[0] / 1024,
+        "pss_mb": peak[1] / 1024,
         "rc": proc.returncode,
         "output": text[-3000:],
     }
@@ -160,10 +169,13 @@ def bench_world(pages: int, repeats: int = 1, log=print) -> dict:
             got = json.loads(bare["output"].strip().splitlines()[-1])["responses"]
             if got < pages:
                 raise RuntimeError(f"bare Scrapy fetched {got}/{pages} pages:\n{bare['output']}")
+            served = world.requests()
             cold = night(world, wl, data)
+            cold_requests = world.requests() - served
             if cold["summary"]["crawl"]["fetched"] != pages:
                 raise RuntimeError(f"cold run fetched {cold['summary']['crawl']}")
             again = night(world, wl, data)
+            recrawl_requests = world.requests() - served - cold_requests
             one = {
                 "bare_wall": bare["wall"],
                 "bare_cpu": bare["cpu"],
@@ -175,6 +187,10 @@ def bench_world(pages: int, repeats: int = 1, log=print) -> dict:
                 "cold_pps": pages / cold["wall"],
                 "cold_crawl_s": cold["summary"]["crawl"]["seconds"],
                 "cold_process_s": cold["summary"]["process"]["seconds"],
+                "recrawl_crawl_s": again["summary"]["crawl"]["seconds"],
+                "recrawl_process_s": again["summary"]["process"]["seconds"],
+                "cold_requests": cold_requests,
+                "recrawl_requests": recrawl_requests,
                 "recrawl_wall": again["wall"],
                 "recrawl_cpu": again["cpu"],
                 "recrawl_rss_mb": again["rss_mb"],
@@ -183,6 +199,7 @@ def bench_world(pages: int, repeats: int = 1, log=print) -> dict:
                 "ratio_cold_to_bare": bare["wall"] / cold["wall"],
                 "ratio_recrawl_to_cold": again["wall"] / cold["wall"],
                 "peak_rss_mb": max(cold["rss_mb"], again["rss_mb"]),
+                "peak_pss_mb": max(cold["pss_mb"], again["pss_mb"]),
             }
             runs.append(one)
             log(

@@ -1,0 +1,447 @@
+"""`make bench`: run every benchmark on this machine and write BENCHMARKS.md.
+
+    python -m benchmarks [--quick] [--only crawl,core,pricing,browser,index,briefing]
+                         [--output BENCHMARKS.md]
+
+Ours (`bench_crawl`, `bench_core`) are called in-process and repeated; the others'
+scripts are called through their `run()` when they have one, else run as a subprocess
+whose output is kept verbatim and mined for its headline figures. Every figure is the
+median with min-max over the repeats. About 15 minutes on a 2-core machine; `--quick`
+runs small sizes in about 3 (for checking the harness, not for publishing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SECTIONS = ("crawl", "core", "pricing", "browser", "index", "briefing")
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+# -- the machine -------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = 0.0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem_gb = int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
+    versions = {}
+    for mod in ("scrapy", "twisted", "lxml", "whoosh", "playwright"):
+        try:
+            from importlib.metadata import version
+
+            name = {"whoosh": "whoosh-reloaded", "twisted": "Twisted"}.get(mod, mod)
+            versions[mod] = version(name)
+        except Exception:
+            versions[mod] = "?"
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "mem_gb": mem_gb,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "versions": versions,
+        "load_start": os.getloadavg(),
+    }
+
+
+# -- adapters for the other benchmark scripts ---------------------------------------------
+
+
+def script(module: str, *args: str, timeout: float = 900) -> dict:
+    """Run `python -m module args`; its output, exit code and wall time."""
+    t0 = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", module, *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        out, rc = proc.stdout + proc.stderr[-2000:], proc.returncode
+    except subprocess.TimeoutExpired as exc:
+        out, rc = (exc.stdout or b"").decode() if isinstance(exc.stdout, bytes) else "", -1
+        out += f"\n(timed out after {timeout:.0f} s)"
+    return {"output": out.strip(), "rc": rc, "wall": time.perf_counter() - t0}
+
+
+def numbers(pattern: str, text: str) -> list[float]:
+    return [float(m.replace(",", "")) for m in re.findall(pattern, text)]
+
+
+def run_pricing(repeats: int) -> dict:
+    outs, medians, cpus = [], [], []
+    for _ in range(repeats):
+        r = script("benchmarks.bench_pricing", "30")
+        outs.append(r)
+        medians += numbers(r"extract\+diff median: ([\d.]+) ms", r["output"])
+        cpus += numbers(r"extract\+diff median CPU: ([\d.]+) ms", r["output"])
+    return {"runs": outs, "wall_ms": _stats(medians), "cpu_ms": _stats(cpus)}
+
+
+def run_browser(repeats: int) -> dict:
+    outs, rates, peaks = [], [], []
+    for _ in range(repeats):
+        r = script("benchmarks.bench_browser", "--pages", "50", timeout=600)
+        outs.append(r)
+        rates += numbers(r"-> ([\d.]+) pages/s \(target", r["output"])
+        peaks += numbers(r"whole process tree\): ([\d.]+) MB", r["output"])
+    return {"runs": outs, "pages_per_s": _stats(rates), "peak_mb": _stats(peaks)}
+
+
+def run_index(events: int) -> dict:
+    r = script("benchmarks.bench_index", "--events", str(events), "--rounds", "10", timeout=1200)
+    text = r["output"]
+
+    def pair(pattern: str) -> tuple[float, float] | None:
+        m = re.search(pattern + r"p50 ([\d.]+) ms, p95 ([\d.]+) ms", text)
+        return (float(m.group(1)), float(m.group(2))) if m else None
+
+    return {
+        "run": r,
+        "events": events,
+        "index_eps": numbers(r"= ([\d,]+) events/s", text),
+        "update": next((ln for ln in text.splitlines() if ln.startswith("nightly update")), None),
+        "first": pair(r"first run: "),
+        "repeated": pair(r"repeated: "),
+        "random": pair(r"random queries[^:]*: "),
+        "all": pair(r"all queries: "),
+    }
+
+
+def run_briefing(repeats: int) -> dict:
+    mod = importlib.import_module("benchmarks.bench_briefing")
+    if hasattr(mod, "run"):
+        return {"result": mod.run(repeats=repeats)}
+    return {"run": script("benchmarks.bench_briefing")}
+
+
+def _stats(values: list[float]) -> dict | None:
+    if not values:
+        return None
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+# -- the report ----------------------------------------------------------------------------
+
+
+def fig(s: dict | None, fmt: str = "{:.0f}", unit: str = "") -> str:
+    """`median (min-max)` of a stats dict."""
+    if not s:
+        return "n/a"
+    med, lo, hi = (fmt.format(s[k]) for k in ("median", "min", "max"))
+    return f"{med}{unit} ({lo}-{hi})" if lo != hi else f"{med}{unit}"
+
+
+def verdict(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("**met**" if ok else "**not met**")
+
+
+def report(m: dict, res: dict, args: argparse.Namespace, seconds: float) -> str:
+    v = m["versions"]
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `make bench` (`python -m benchmarks`"
+        + (" --quick" if args.quick else "")
+        + f") on {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} in {seconds / 60:.1f} min. "
+        "Do not edit by hand: run it again.",
+        "",
+        "## Machine",
+        "",
+        f"- CPU: {m['cpu']}, {m['cores']} cores ({m['affinity']} usable by us)",
+        f"- Memory: {m['mem_gb']:.1f} GB; OS: {m['os']}",
+        f"- Python {m['python']}, Scrapy {v['scrapy']}, Twisted {v['twisted']}, lxml {v['lxml']}, "
+        f"whoosh-reloaded {v['whoosh']}, Playwright {v['playwright']}",
+        "- Load average (1 min) at start {:.1f}, at end {:.1f}. The machine is shared: wall-time "
+        "figures suffer from other tenants, ratios measured side by side in the same run and "
+        "CPU-time figures much less.".format(m["load_start"][0], os.getloadavg()[0]),
+        "",
+        "Figures: **median (min-max)** over the repeats stated per section.",
+        "",
+    ]
+    targets: list[tuple[str, str, bool | None]] = []
+
+    crawl = res.get("crawl")
+    if crawl:
+        lines += [
+            "## Nightly run vs bare Scrapy (synthetic competitor web)",
+            "",
+            "`benchmarks/world.py`: N/4 competitors x (homepage, pricing, changelog, features), "
+            "5-10 KB pages with navigation, inline CSS/JSON state, tracking tokens, banners and "
+            "testimonials; served on 127.0.0.1 by a bare asyncio HTTP/1.1 server in its own "
+            "process (keep-alive, ETag/Last-Modified, 304; about 20,000 requests/s on one core). "
+            "Both crawlers get CONCURRENT_REQUESTS = CONCURRENT_REQUESTS_PER_DOMAIN = 64 "
+            "(the watchlist's `crawl: {concurrency: 64, per_domain_concurrency: 64}`) and "
+            "obey robots.txt. Rates are pages / wall time of the whole process (start-up "
+            "included on both sides). The bare spider is Scrapy's defaults, no parsing, no "
+            "storage. `intel run` = crawl + store + extract + diff + classify + index. The "
+            "re-crawl is a second `intel run` of the unchanged world (conditional GETs: 304s).",
+            "",
+            "| pages | repeats | bare Scrapy pages/s | `intel run` cold pages/s | cold / bare "
+            "(rate) | cold: crawl s / process s | re-crawl wall s | re-crawl / cold (time) "
+            "| CPU s bare / cold / re-crawl | peak RSS MB (tree) | peak PSS MB (tree) |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for w in crawl:
+            s = w["stats"]
+            lines.append(
+                f"| {w['pages']:,} | {w['repeats']} | {fig(s['bare_pps'])} | {fig(s['cold_pps'])} | "
+                f"{fig(s['ratio_cold_to_bare'], '{:.2f}')} | {fig(s['cold_crawl_s'], '{:.1f}')} / "
+                f"{fig(s['cold_process_s'], '{:.1f}')} | {fig(s['recrawl_wall'], '{:.1f}')} | "
+                f"{fig(s['ratio_recrawl_to_cold'], '{:.2f}')} | {s['bare_cpu']['median']:.1f} / "
+                f"{s['cold_cpu']['median']:.1f} / {s['recrawl_cpu']['median']:.1f} | "
+                f"{fig(s['peak_rss_mb'])} | {fig(s['peak_pss_mb'])} |"
+            )
+        lines.append("")
+        for w in crawl:
+            s = w["stats"]
+            n = w["pages"]
+            targets.append(
+                (
+                    f"cold crawl + process >= 0.8 of bare Scrapy's pages/s ({n:,} pages)",
+                    fig(s["ratio_cold_to_bare"], "{:.2f}"),
+                    s["ratio_cold_to_bare"]["median"] >= 0.8,
+                )
+            )
+            targets.append(
+                (
+                    f"unchanged re-crawl <= 0.3 of the cold night's wall time ({n:,} pages)",
+                    fig(s["ratio_recrawl_to_cold"], "{:.2f}"),
+                    s["ratio_recrawl_to_cold"]["median"] <= 0.3,
+                )
+            )
+            if n >= 5000:
+                targets.append(
+                    (
+                        f"peak RSS <= 500 MB, {n:,}-page night, no browser pages",
+                        fig(s["peak_rss_mb"], unit=" MB") + f" (PSS {fig(s['peak_pss_mb'])})",
+                        s["peak_rss_mb"]["max"] <= 500,
+                    )
+                )
+        lines += [
+            "Re-crawl: every page answered 304 "
+            + ", ".join(
+                f"({w['pages']:,}: {w['stats']['recrawl_not_modified']['median']:.0f} not modified, "
+                f"{w['stats']['recrawl_events']['max']:.0f} events)"
+                for w in crawl
+            )
+            + ".",
+            "",
+        ]
+
+    core = res.get("core")
+    if core:
+        lines += [
+            "## The core alone (extract + diff + classify), one core",
+            "",
+            "`benchmarks/bench_core.py`: pairs of two nights of the same synthetic page (a price "
+            "moved / a release added / a feature added / a headline changed). Per pair: extract "
+            "both, diff, learn, classify. Pairs per CPU second of one process. The nightly "
+            "job extracts only the new page (the old extraction is stored): next column.",
+            "",
+            "| kind | page size | pairs/s per core (CPU) | pairs/s (wall) | old extraction "
+            "stored: pairs/s per core | events/pair |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for kind, r in core.items():
+            lines.append(
+                f"| {kind} | {r['bytes_per_page'] / 1000:.1f} KB | {fig(r['pairs_per_cpu_s'])} | "
+                f"{fig(r['pairs_per_wall_s'])} | {fig(r['stored_pairs_per_cpu_s'])} | "
+                f"{r['events_per_pair']:.1f} |"
+            )
+        lines.append("")
+        p = core["pricing"]["pairs_per_cpu_s"]
+        targets.append(
+            ("core >= 200 page pairs/s per core on pricing pages", fig(p), p["median"] >= 200)
+        )
+
+    pricing = res.get("pricing")
+    if pricing:
+        lines += [
+            "## A heavy pricing page (bench_pricing.py)",
+            "",
+            "Extraction + diff of a ~200 KB pricing page pair, median of 30 rounds per run.",
+            "",
+            f"- wall: {fig(pricing['wall_ms'], '{:.1f}', ' ms')}; CPU: "
+            f"{fig(pricing['cpu_ms'], '{:.1f}', ' ms')} per pair",
+            "",
+        ]
+
+    browser = res.get("browser")
+    if browser:
+        lines += [
+            "## Browser pages (bench_browser.py)",
+            "",
+            "50 JavaScript-built pricing pages through the real crawl path (Chromium via "
+            "Playwright), peak PSS of the whole tree (Python, driver, every Chromium process).",
+            "",
+            f"- pages/s: {fig(browser['pages_per_s'], '{:.1f}')}; peak memory: "
+            f"{fig(browser['peak_mb'], unit=' MB')}",
+            "",
+        ]
+        if browser["pages_per_s"]:
+            targets.append(
+                (
+                    "browser pages >= 8 pages/s, peak < 1 GB (bench_browser's own target)",
+                    f"{fig(browser['pages_per_s'], '{:.1f}')} pages/s, "
+                    f"{fig(browser['peak_mb'], unit=' MB')}",
+                    browser["pages_per_s"]["median"] >= 8 and browser["peak_mb"]["max"] < 1024,
+                )
+            )
+
+    index = res.get("index")
+    if index:
+        eps = index["index_eps"]
+
+        def lat(p: tuple[float, float] | None) -> str:
+            return f"p50 {p[0]:.1f} ms, p95 {p[1]:.1f} ms" if p else "n/a"
+
+        lines += [
+            f"## Search index at {index['events']:,} events (bench_index.py)",
+            "",
+            f"- full rebuild: {eps[0]:,.0f} events/s" if eps else "- rebuild: n/a",
+            f"- {index['update']}" if index["update"] else "- nightly update: n/a",
+            f"- 12 typical queries (facets counted), first run: {lat(index['first'])}; "
+            f"repeated: {lat(index['repeated'])}",
+            f"- 200 distinct random queries: {lat(index['random'])}",
+            "",
+        ]
+        worst = index["random"] or index["first"] or index["all"]
+        if worst:
+            targets.append(
+                (
+                    f"search p95 <= 50 ms at {index['events']:,} events (bench_index's own target)",
+                    f"{worst[1]:.1f} ms",
+                    worst[1] <= 50,
+                )
+            )
+
+    brief = res.get("briefing")
+    if brief and "result" in brief:
+        b = brief["result"]
+        s = {"median": b["render_s_median"], "min": b["render_s_min"], "max": b["render_s_max"]}
+        lines += [
+            "## Briefing (bench_briefing.py)",
+            "",
+            f"- render over {b['events']:,} events with {b['charts']} charts: "
+            f"{fig(s, '{:.2f}', ' s')}",
+            "",
+        ]
+        targets.append(
+            (
+                "briefing render <= 2 s for 1,000 events",
+                fig(s, "{:.2f}", " s"),
+                b["render_s_median"] <= 2,
+            )
+        )
+
+    lines += ["## Targets", "", "| target | measured | |", "|---|---|---|"]
+    lines += [f"| {t} | {m_} | {verdict(ok)} |" for t, m_, ok in targets]
+    lines.append("")
+    lines += findings()
+    raw = {k: v for k, v in res.items()}
+    lines += [
+        "## Raw output of the other scripts",
+        "",
+    ]
+    for name in ("pricing", "browser", "index"):
+        r = raw.get(name)
+        if not r:
+            continue
+        runs = r.get("runs") or [r.get("run")]
+        lines += [f"### {name}", "", "```"]
+        for one in runs:
+            lines += [one["output"], f"(exit {one['rc']}, {one['wall']:.1f} s)", ""]
+        lines += ["```", ""]
+    return "\n".join(lines)
+
+
+def findings() -> list[str]:
+    """The profiling notes (py-spy / pyinstrument), kept next to the figures."""
+    return [FINDINGS.strip(), ""]
+
+
+FINDINGS = """
+## Profile notes
+
+(To be filled.)
+"""
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes, one repeat")
+    ap.add_argument("--only", default=",".join(SECTIONS))
+    ap.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    ap.add_argument("--json", type=Path, help="also write the raw results here")
+    args = ap.parse_args()
+    only = set(args.only.split(","))
+    started = time.perf_counter()
+    m = machine()
+    log(f"machine: {m['cpu']}, {m['cores']} cores, load {m['load_start'][0]:.1f}")
+    res: dict = {}
+    if "core" in only:
+        from benchmarks import bench_core
+
+        log("core: extract + diff + classify")
+        res["core"] = bench_core.run(pairs=60 if args.quick else 200, repeats=3, log=log)
+    if "crawl" in only:
+        from benchmarks import bench_crawl
+
+        sizes = [(200, 1)] if args.quick else [(1000, 3), (5000, 2)]
+        res["crawl"] = []
+        for pages, repeats in sizes:
+            log(f"crawl: {pages} pages x {repeats}")
+            res["crawl"].append(bench_crawl.bench_world(pages, repeats, log=log))
+    if "pricing" in only:
+        log("pricing: bench_pricing.py")
+        res["pricing"] = run_pricing(1 if args.quick else 3)
+    if "browser" in only:
+        log("browser: bench_browser.py")
+        res["browser"] = run_browser(1 if args.quick else 2)
+    if "index" in only:
+        log("index: bench_index.py")
+        res["index"] = run_index(10_000 if args.quick else 100_000)
+    if "briefing" in only:
+        log("briefing: bench_briefing.py")
+        res["briefing"] = run_briefing(3 if args.quick else 5)
+    seconds = time.perf_counter() - started
+    args.output.write_text(report(m, res, args, seconds) + "\n")
+    if args.json:
+        args.json.write_text(json.dumps({"machine": m, "results": res}, indent=1, default=str))
+    log(f"wrote {args.output} in {seconds / 60:.1f} min")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Benchmark: the pure core alone, page pairs per second through extract + diff + classify.
+
+A pair is two nights of one page of the synthetic world (`benchmarks.world`): night 0 and
+night 1, where a price moved, a release was added, a feature was added or the homepage
+headline changed. Per pair: extract both, diff, learn, classify the changes (the work a
+changed page costs the nightly job when the old extraction has to be redone; with the old
+one stored, it costs a little over half of this). One process, one core: the rate is pairs
+per CPU second, so other tenants of the machine do not distort it (wall time is reported
+too). Target: >= 200 pairs/s per core on pricing pages.
+
+    python -m benchmarks.bench_core [--pairs 200] [--repeats 3] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from benchmarks import world
+
+TARGET_PRICING = 200.0
+
+
+def make_pairs(kind: str, n: int) -> list[tuple[str, str, str]]:
+    """`n` (url, old html, new html) pairs of `kind`."""
+    path = world.PATHS[kind]
+    return [
+        (
+            f"http://127.0.0.1/{world.competitor(i)}/{path}",
+            world.page(i, kind, 0),
+            world.page(i, kind, 1),
+        )
+        for i in range(n)
+    ]
+
+
+def run_pairs(kind: str, pairs: list[tuple[str, str, str]]) -> tuple[float, float, int]:
+    """(CPU seconds, wall seconds, events) to push every pair through the core."""
+    from intel import extract as core
+    from intel.classify import classify_many, load_rules
+
+    rules = load_rules(None)
+    extractor = core.get(kind)
+    events = 0
+    c0, t0 = time.process_time(), time.perf_counter()
+    for url, old_html, new_html in pairs:
+        old = extractor.extract(old_html, url)
+        new = extractor.extract(new_html, url)
+        changes = extractor.diff(old, new, None)
+        extractor.learn(old, new, None)
+        events += len(classify_many(changes, rules=rules, us=None, competitor="Rival", weight=1.0))
+    return time.process_time() - c0, time.perf_counter() - t0, events
+
+
+def run_stored(kind: str, pairs: list[tuple[str, str, str]]) -> float:
+    """CPU seconds when the old extraction is already stored (the nightly case)."""
+    from intel import extract as core
+    from intel.classify import classify_many, load_rules
+
+    rules = load_rules(None)
+    extractor = core.get(kind)
+    olds = [extractor.extract(old_html, url) for url, old_html, _ in pairs]
+    c0 = time.process_time()
+    for (url, _, new_html), old in zip(pairs, olds, strict=True):
+        new = extractor.extract(new_html, url)
+        changes = extractor.diff(old, new, None)
+        extractor.learn(old, new, None)
+        classify_many(changes, rules=rules, us=None, competitor="Rival", weight=1.0)
+    return time.process_time() - c0
+
+
+def run(pairs: int = 200, repeats: int = 3, log=print) -> dict:
+    """Per kind: pairs/s (CPU) median/min/max over `repeats`, wall pairs/s, events per pair."""
+    out: dict[str, dict] = {}
+    for kind in world.KINDS:
+        data = make_pairs(kind, pairs)
+        run_pairs(kind, data[:5])  # warm-up: lazy imports, babel locale data, rule caches
+        cpu_rates, wall_rates, stored_rates, events = [], [], [], 0
+        for _ in range(repeats):
+            cpu, wall, events = run_pairs(kind, data)
+            cpu_rates.append(pairs / cpu)
+            wall_rates.append(pairs / wall)
+            stored_rates.append(pairs / run_stored(kind, data))
+        out[kind] = {
+            "pairs": pairs,
+            "pairs_per_cpu_s": _stats(cpu_rates),
+            "pairs_per_wall_s": _stats(wall_rates),
+            "stored_pairs_per_cpu_s": _stats(stored_rates),
+            "events_per_pair": events / pairs,
+            "bytes_per_page": sum(len(o) for _, o, _ in data) // pairs,
+        }
+        log(
+            f"  core {kind}: {statistics.median(cpu_rates):.0f} pairs/s per core "
+            f"({min(cpu_rates):.0f}-{max(cpu_rates):.0f}), {events / pairs:.1f} events/pair"
+        )
+    return out
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def profile(kind: str, pairs: int) -> None:
+    """Where the core's time goes for one kind (pyinstrument, if installed)."""
+    from pyinstrument import Profiler
+
+    data = make_pairs(kind, pairs)
+    run_pairs(kind, data[:5])
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
+    run_pairs(kind, data)
+    profiler.stop()
+    print(profiler.output_text(unicode=False, color=False, show_all=False))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pairs", type=int, default=200)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--profile", choices=world.KINDS)
+    args = ap.parse_args()
+    if args.profile:
+        profile(args.profile, args.pairs)
+        return
+    res = run(args.pairs, args.repeats)
+    ok = res["pricing"]["pairs_per_cpu_s"]["median"] >= TARGET_PRICING
+    print(f"pricing target >= {TARGET_PRICING:g} pairs/s per core: {'OK' if ok else 'BELOW'}")
+
+
+if __name__ == "__main__":
+    main()
