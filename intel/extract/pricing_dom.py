@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ from typing import Any
 from lxml import etree
 
 from intel.extract.pricing_money import (
+    CURRENCY_TOKEN,
     CUSTOM_RE,
     FREE_RE,
     billing_of,
@@ -366,11 +368,52 @@ def _excluded(el: etree._Element) -> bool:
     return False
 
 
+_BODY_TEXTS = etree.XPath("//body//text()")
+
+
+def _currency_holders(texts: list[Any]) -> set[etree._Element]:
+    """Every element whose text holds a currency symbol or code (a superset: no word boundaries).
+
+    A price needs one, so an element outside this set needs no look at its text. Found with
+    one scan of the body's text (the text nodes joined, as `string()` joins them), so a
+    symbol split across elements still marks the element that holds both halves.
+    """
+    offsets: list[int] = []
+    size = 0
+    for t in texts:
+        offsets.append(size)
+        size += len(t)
+    joined = "".join(texts)
+    holders: set[etree._Element] = set()
+    for m in CURRENCY_TOKEN.finditer(joined):
+        first = bisect_right(offsets, m.start()) - 1
+        last = bisect_right(offsets, m.end() - 1) - 1
+        for t in texts[first : last + 1]:
+            el = t.getparent()
+            if el is None:
+                continue
+            if el in holders:
+                continue
+            holders.add(el)
+            for anc in el.iterancestors():
+                if anc in holders:
+                    break
+                holders.add(anc)
+    return holders
+
+
 def price_elements(root: etree._Element) -> list[etree._Element]:
     """Smallest elements whose text is a price, or a 'Contact sales'-style label (not a link)."""
     found: list[etree._Element] = []
     seen: set[int] = set()
-    for t in root.xpath("//body//text()"):
+    texts = _BODY_TEXTS(root)
+    holders = _currency_holders(texts)
+    # Elements above <body> hold text the scan did not read: always read theirs.
+    for body in root.getroottree().getroot().iter("body"):
+        holders.update(body.iterancestors())
+    # Per element: None = text too long to be one price (stop climbing), else whether it is one.
+    verdicts: dict[etree._Element, bool | None] = {}
+    for t in texts:
         s = str(t)
         if not s.strip():
             continue
@@ -388,13 +431,17 @@ def price_elements(root: etree._Element) -> list[etree._Element]:
             for a in _ancestors_upto(host, 3):
                 if len(a) > 12:
                     break  # a container of many blocks is no longer "one price"
-                raw = _string(a)
-                if len(raw) > 600:
+                if a not in holders:
+                    # No currency, so no price; and an ancestor's text holds this one's, so
+                    # "too long" would still stop the climb at the next element read.
+                    continue
+                if a in verdicts:
+                    verdict = verdicts[a]
+                else:
+                    verdict = verdicts[a] = _price_verdict(a)
+                if verdict is None:
                     break
-                txt = clean(raw)
-                if len(txt) > 160:
-                    break
-                if has_price(txt):
+                if verdict:
                     hit = a
                     break
         elif len(s) < 40:
@@ -414,6 +461,16 @@ def price_elements(root: etree._Element) -> list[etree._Element]:
         seen.add(id(hit))
         found.append(hit)
     return found
+
+
+def _price_verdict(el: etree._Element) -> bool | None:
+    raw = _string(el)
+    if len(raw) > 600:
+        return None
+    txt = clean(raw)
+    if len(txt) > 160:
+        return None
+    return has_price(txt)
 
 
 def find_cards(root: etree._Element) -> list[tuple[etree._Element, str]]:

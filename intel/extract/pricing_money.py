@@ -65,6 +65,11 @@ PRICE_RE = re.compile(
     rf"(?P<pre>{_CUR})\s?(?P<num1>{_NUM})(?![\d%])|(?<![\d.,])(?P<num2>{_NUM})\s?(?P<post>{_CUR})"
 )
 HAS_CURRENCY = re.compile(_CUR)
+#: a currency symbol or code anywhere, even inside a word: literals only, so the regex
+#: engine skips to their first characters (a fast prefilter for PRICE_RE)
+CURRENCY_TOKEN = re.compile(
+    "|".join(re.escape(s) for s in sorted([*_SYMBOLS, *_ISO], key=len, reverse=True))
+)
 _DIGIT = re.compile(r"\d")
 _DIGITS = re.compile(r"\d+")
 # A match's first digit starts a run of digits (a currency holds none, and a number after
