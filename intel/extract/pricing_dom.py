@@ -20,6 +20,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from lxml import etree
@@ -208,28 +209,42 @@ def _has_structure(el: etree._Element) -> bool:
     return False
 
 
+_HINT_KEYS = (
+    "data-billing",
+    "data-period",
+    "data-interval",
+    "data-frequency",
+    "data-cycle",
+    "data-term",
+)
+_ANNUAL_TOKEN = re.compile(r"(?:^|[-_])(?:annual|annually|yearly)(?:$|[-_])")
+_MONTHLY_TOKEN = re.compile(r"(?:^|[-_])monthly(?:$|[-_])")
+
+
 def _hint(el: etree._Element) -> str | None:
-    for k in (
-        "data-billing",
-        "data-period",
-        "data-interval",
-        "data-frequency",
-        "data-cycle",
-        "data-term",
-    ):
-        v = el.get(k)
-        if v:
-            b = billing_of_token(v)
-            if b:
-                return b
+    keys = el.keys()
+    if not keys:
+        return None
+    for k in _HINT_KEYS:
+        if k in keys:
+            v = el.get(k)
+            if v:
+                b = billing_of_token(v)
+                if b:
+                    return b
     cls = el.get("class")
-    if cls:
-        for tok in cls.split():
-            t = tok.lower()
-            if re.search(r"(?:^|[-_])(?:annual|annually|yearly)(?:$|[-_])", t):
-                return "annual"
-            if re.search(r"(?:^|[-_])monthly(?:$|[-_])", t):
-                return "monthly"
+    return _class_hint(cls) if cls else None
+
+
+@lru_cache(maxsize=4096)
+def _class_hint(cls: str) -> str | None:
+    """The billing a class names (`price--annual`): pages repeat the same few class strings."""
+    for tok in cls.split():
+        t = tok.lower()
+        if _ANNUAL_TOKEN.search(t):
+            return "annual"
+        if _MONTHLY_TOKEN.search(t):
+            return "monthly"
     return None
 
 
@@ -534,20 +549,23 @@ def _feature_text(li: etree._Element) -> str:
     return _LEAD_MARK.sub("", " ".join(line.text for line in text_lines(li))).strip()
 
 
+_OFF_CLASS = re.compile(
+    r"(?:not-?included|unavailable|disabled|excluded|line-through|is-off|missing)", re.I
+)
+_OFF_LABEL = re.compile(r"\bnot included\b|\bunavailable\b", re.I)
+_CROSS_LEAD = re.compile(r"^[✗✕✖×]")
+
+
 def _not_included(el: etree._Element) -> bool:
+    cls = el.get("class") or ""
+    if _OFF_CLASS.search(cls):
+        return True
     blob = " ".join(
         f"{e.get('class') or ''} {e.get('aria-label') or ''} {e.get('title') or ''} {e.get('alt') or ''}"
         for e in el.iter()
         if isinstance(e.tag, str)
     )
-    cls = el.get("class") or ""
-    if re.search(
-        r"(?:not-?included|unavailable|disabled|excluded|line-through|is-off|missing)", cls, re.I
-    ):
-        return True
-    return bool(re.search(r"\bnot included\b|\bunavailable\b", blob, re.I)) or bool(
-        re.match(r"^[✗✕✖×]", clean(_string(el)))
-    )
+    return bool(_OFF_LABEL.search(blob)) or bool(_CROSS_LEAD.match(clean(_string(el))))
 
 
 def card_features(card: etree._Element) -> list[str]:
@@ -569,10 +587,12 @@ def card_features(card: etree._Element) -> list[str]:
 _FEATURE_SEP = re.compile(r"[^\w%+.]+")
 
 
+@lru_cache(maxsize=8192)
 def feature_key(text: str) -> str:
     return _FEATURE_SEP.sub(" ", text.casefold()).strip()
 
 
+@lru_cache(maxsize=4096)
 def plan_key(name: str) -> str:
     """How plan names compare: case, punctuation and the words 'plan'/'tier' do not count."""
     words = re.sub(r"[^\w]+", " ", name.casefold()).split()
@@ -675,24 +695,42 @@ def _cells(tr: etree._Element) -> list[etree._Element]:
     return out
 
 
-def _cell_state(cell: etree._Element, text: str) -> bool | str:
+_ICON_ATTRS = ("class", "aria-label", "title", "alt", "data-icon", "href", "name")
+
+
+@lru_cache(maxsize=4096)
+def _text_state(text: str) -> bool | None:
+    """What a cell's words say (cells repeat the same few: "—", "✓", "Included")."""
     if text and _NOT_INCLUDED_TEXT.search(text):
         return False
     if text and _INCLUDED_TEXT.search(text):
         return True
+    return None
+
+
+@lru_cache(maxsize=4096)
+def _icon_state(blob: str) -> bool | None:
+    """What an icon's class/label says, by the same few strings on every row."""
+    if _ICON_NO.search(blob):
+        return False
+    if _ICON_YES.search(blob):
+        return True
+    return None
+
+
+def _cell_state(cell: etree._Element, text: str) -> bool | str:
+    said = _text_state(text)
+    if said is not None:
+        return said
     for e in cell.iter():
         if not isinstance(e.tag, str) or e is cell:
             continue
-        blob = " ".join(
-            e.get(k) or ""
-            for k in ("class", "aria-label", "title", "alt", "data-icon", "href", "name")
-        )
+        blob = " ".join(e.get(k) or "" for k in _ICON_ATTRS)
         if not blob.strip():
             continue
-        if _ICON_NO.search(blob):
-            return False
-        if _ICON_YES.search(blob):
-            return True
+        said = _icon_state(blob)
+        if said is not None:
+            return said
     if not text or not re.search(r"\w", text):
         return False
     return text

@@ -105,6 +105,8 @@ def iter_prices(text: str) -> Iterator[re.Match[str]]:
 
 def has_price(text: str) -> bool:
     """`PRICE_RE.search(text)` as a bool, by `iter_prices`."""
+    if _DIGIT.search(text) is None:
+        return False
     return next(iter_prices(text), None) is not None
 
 
@@ -166,6 +168,7 @@ def billing_of(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def billing_of_token(token: str) -> str | None:
     """Billing from an attribute value or class token: `annual`, `js-price-yearly`, `monthly`."""
     t = token.lower()
