@@ -55,7 +55,7 @@ _YEAR = r"((?:19|20)\d\d)"
 _DAY = r"([0-3]?\d)"
 
 _DIGIT = re.compile(r"\d")
-_ISO = re.compile(r"(?<![\d.])((?:19|20)\d\d)[-/.](\d{1,2})[-/.](\d{1,2})(?![\d])")
+_ISO = re.compile(r"(?<![\d.])((?:19|20)\d\d)([-/.])(\d{1,2})\2(\d{1,2})(?!\d|\.\d)")
 _CJK = re.compile(r"((?:19|20)\d\d)\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]?")
 _DMY_WORD = re.compile(
     rf"(?<![\w.]){_DAY}{_ORD}\s*(?:de\s+|of\s+)?{_WORD}(?:\s+de)?,?\s+{_YEAR}(?!\d)", re.I
@@ -98,7 +98,7 @@ def find_date(text: str) -> tuple[str, tuple[int, int]] | None:
         return None
     found: list[tuple[int, int, str]] = []
     for m in _ISO.finditer(text):
-        iso = _valid(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        iso = _valid(int(m.group(1)), int(m.group(3)), int(m.group(4)))
         if iso:
             found.append((m.start(), m.end(), iso))
             break
@@ -142,7 +142,7 @@ def parse_datetime_attr(value: str | None) -> str | None:
     m = _ISO.match(value.strip())
     if not m:
         return None
-    return _valid(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    return _valid(int(m.group(1)), int(m.group(3)), int(m.group(4)))
 
 
 # A version as release headings write it: 2.9.0, v3.4.0, 2.14.0b1, 1.0.0-rc.1, 2.4.10.dev

@@ -214,19 +214,48 @@ def heading_link(h: HtmlElement, base: str) -> str | None:
     return None
 
 
+# Words left dangling once a date is cut out of a heading ("Version 3.9.0 (released )").
+_DANGLING = re.compile(
+    r"\b(?:released|release date|published|shipped|updated|deployed|dated)(?:\s+on)?\s*(?=[)\]]|$)",
+    re.I,
+)
+# A heading that is a date and these words only ("Week of November 16, 2026") is titled
+# by the whole heading: "Week of" alone names nothing.
+_PERIOD_WORDS = frozenset(
+    "week weeks of the beginning starting ending commencing wc w/c month".split()
+)
+# Calendar versions (2026.11.3) read like dates written with dots: cut out, they leave
+# an empty title, so a heading that is one of them keeps it and its date is only a hint.
+_DOTTED = re.compile(r"^(?:19|20)\d\d\.\d{1,2}\.\d{1,2}$")
+
+
 def split_title(raw: str) -> tuple[str, str | None]:
     """("[2.9.0] - 2025-11-18") -> ("2.9.0", "2025-11-18"): the heading without its date."""
+    title, iso, _ = split_title_ex(raw)
+    return title, iso
+
+
+def split_title_ex(raw: str) -> tuple[str, str | None, bool]:
+    """split_title, plus whether the date is only a guess (a calendar version)."""
     found = find_date(raw)
     title = raw
     iso = None
+    weak = False
     if found:
         iso, (a, b) = found
-        title = raw[:a] + raw[b:]
+        if _DOTTED.match(raw[a:b]):
+            weak = True  # "2026.11.3": a version first; the entry's own date wins
+        else:
+            title = raw[:a] + raw[b:]
+            title = _DANGLING.sub(" ", title)
     title = re.sub(r"\(\s*\)|\[\s*\]", " ", title)
     title = re.sub(r"\[([^\]]*)\]", r"\1", title)  # Keep a Changelog link brackets
     title = norm(title)
     title = re.sub(r"^[\s\-–—:|·•,]+|[\s\-–—:|·•,(]+$", "", title)
-    return norm(title), iso
+    words = re.findall(r"[\w/]+", title.casefold())
+    if iso and words and not weak and all(w in _PERIOD_WORDS for w in words):
+        return norm(raw), iso, False
+    return norm(title), iso, weak
 
 
 def _is_block(el: HtmlElement) -> bool:
@@ -421,11 +450,11 @@ def _is_release_heading(raw: str) -> bool:
 def _entry_from_heading(sec: _Section, base: str, date_in_section: bool) -> Entry | None:
     assert sec.heading is not None
     raw = heading_text(sec.heading)
-    title, iso = split_title(raw)
+    title, iso, weak = split_title_ex(raw)
     if not title or is_placeholder(title):
         return None
-    if iso is None and date_in_section:
-        iso = section_date(sec)
+    if (iso is None or weak) and date_in_section:
+        iso = section_date(sec) or iso
     skip = {sec.heading}
     summary = section_summary(sec, skip)
     if iso:
@@ -582,6 +611,7 @@ def _entry_from_block(block: HtmlElement, base: str) -> Entry | None:
     """An entry from a card-like block: its leading heading, else its first non-date line."""
     iso = None
     title_leaf = None
+    version_line: tuple[HtmlElement, str] | None = None
     candidates: list[HtmlElement] = []
     for i, leaf in enumerate(leaves(block)):
         if i >= 6:
@@ -592,6 +622,11 @@ def _entry_from_block(block: HtmlElement, base: str) -> Entry | None:
         got = _leaf_date(leaf)
         if got and iso is None:
             iso = got
+            # "v4.2.0 · November 18, 2026" (a <summary>, a card's first line): the
+            # version beside the date names the entry
+            rest = split_title(text)[0]
+            if not candidates and rest and versions(rest) and len(rest.split()) <= 4:
+                version_line = (leaf, rest)
             continue
         if 2 <= len(text) <= 200:
             candidates.append(leaf)
@@ -604,6 +639,11 @@ def _entry_from_block(block: HtmlElement, base: str) -> Entry | None:
             if e and e.date is None:
                 e.date = iso
             return e
+    if version_line is not None:
+        leaf, title = version_line
+        sec = _Section(None, [block], block)
+        summary = section_summary(sec, {leaf})
+        return Entry(title, iso, section_link(sec, base), summary, versions(title))
     if candidates:
         title_leaf = candidates[0]
     if title_leaf is None:
@@ -639,9 +679,62 @@ def _undated_headings(root: HtmlElement, by_level: dict[int, list[HtmlElement]],
 
 
 def entries_from_html(doc: HtmlElement, base: str) -> list[Entry]:
-    """All entries of a (parsed) changelog page, newest first as the page lists them."""
+    """All entries of a (parsed) changelog page, newest first as the page lists them.
+
+    Pages without heading markup get two more tries: bold lead lines and `<summary>`
+    elements read as headings (hand-written pages, accordions), then the entries a
+    single-page app ships as JSON in a script (the HTML being an empty shell).
+    """
+    from intel.extract.changelog_json import entries_from_scripts
+
+    scripts = entries_from_scripts(doc, base)
     clean(doc)
     root = main_root(doc)
+    got = _entries(root, base)
+    if len(got) < 2 and promote_pseudo_headings(root):
+        got = _entries(root, base) or got
+    if len(got) < 2 and len(scripts) > len(got):
+        got = scripts
+    return got
+
+
+_PSEUDO_TAG = "h6"
+_LEAD_TAGS = ("strong", "b")
+
+
+def promote_pseudo_headings(root: HtmlElement) -> bool:
+    """Read bold lead lines and `<summary>` elements as headings, in place.
+
+    A paragraph whose text opens with a short bold run and holds nothing else but a
+    date ("<p><strong>WhatsApp channel</strong><br>Nov 18, 2026</p>") titles what
+    follows it, as does the `<summary>` of a `<details>` accordion. True if any.
+    """
+    found = False
+    for el in list(root.iter("p", "div", "summary")):
+        if el.tag == "summary":
+            if el.getparent() is not None and el.getparent().tag == "details":
+                el.tag = _PSEUDO_TAG
+                found = True
+            continue
+        if (el.text or "").strip() or not len(el):
+            continue
+        lead = el[0]
+        if not isinstance(lead.tag, str) or lead.tag not in _LEAD_TAGS:
+            continue
+        if any(isinstance(c.tag, str) and c.tag in _BLOCK_TAGS for c in el):
+            continue
+        name = norm(lead.text_content())
+        if not name or len(name.split()) > 12:
+            continue
+        rest = norm(el.text_content())[len(name) :]
+        if re.search(r"[^\W\d_]", rest) and not pure_date(rest):
+            continue  # a bold lead-in of a running paragraph
+        el.tag = _PSEUDO_TAG
+        found = True
+    return found
+
+
+def _entries(root: HtmlElement, base: str) -> list[Entry]:
     by_level = _headings(root)
     got = _release_headings(root, by_level, base)
     if got and len(got) >= 10:
