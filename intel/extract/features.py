@@ -235,7 +235,8 @@ def _card_title(h: etree._Element) -> bool:
     heading, and has at least one sibling of the same tag with a heading of its own.
     """
     node = h
-    for _ in range(3):
+    # page builders (Elementor, Webflow, Framer) wrap a card's heading 3-4 levels deep
+    for _ in range(5):
         parent = node.getparent()
         if parent is None:
             return False

@@ -23,6 +23,7 @@ elements, common widget words), never to the markup of one site.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -115,6 +116,36 @@ _VOLATILE: list[tuple[re.Pattern[str], str]] = [
         " ‹ago› ",
     ),
     (re.compile(r"\b(?:just now|moments? ago|seconds ago|yesterday)\b", re.I), " ‹ago› "),
+    # the same in other languages: "vor 5 Minuten", "il y a 3 heures", "hace 2 días",
+    # "5 minuti fa", "há 2 horas", "3 dagen geleden", "5分前"
+    (
+        re.compile(
+            r"\b(?:vor|il y a|hace|há)\s+(?:\d+|einer?|einem|une?|una?|um|uma)\s+"
+            r"(?:sekunden?|minuten?|stunden?|tag(?:en)?|wochen?|monat(?:en)?|jahr(?:en)?|"
+            r"secondes?|minutes?|heures?|jours?|semaines?|mois|ans?|années?|"
+            r"segundos?|minutos?|horas?|días?|dias?|semanas?|meses|mes|mês|años?|anos?)\b",
+            re.I,
+        ),
+        " ‹ago› ",
+    ),
+    (
+        re.compile(
+            r"\b(?:\d+|een|un[ao]?)\s+(?:secondi|minuti|minuto|ore|ora|giorni|giorno|settimane|"
+            r"mesi|anni|seconden|minuten|minuut|uur|uren|dagen|dag|weken|week|maanden|jaar)\s+"
+            r"(?:fa|geleden)\b",
+            re.I,
+        ),
+        " ‹ago› ",
+    ),
+    (re.compile(r"\d+\s*(?:秒|分|時間|日|週間|か月|ヶ月|年)前"), " ‹ago› "),
+    (
+        re.compile(
+            r"\b(?:gerade eben|soeben|gestern|à l'instant|ahora mismo|ayer|adesso|ieri|"
+            r"zojuist|gisteren)\b",
+            re.I,
+        ),
+        " ‹ago› ",
+    ),
     (
         re.compile(
             rf"\b(?:ends?|expires?|starts?|closes?|left|remaining)\s+in\s+\d+\s*{_UNIT}\b", re.I
@@ -306,7 +337,6 @@ _WIDGET_FIRST_WORDS = {
     "ticker",
     "logos",
     "logo",
-    "announcement-bar",
     "newsletter",
     "reviews",
     "quotes",
@@ -441,6 +471,11 @@ def strip_boilerplate(root: etree._Element, *, keep_hidden: bool = False) -> etr
     `keep_hidden=True` keeps hidden elements (a pricing page hides its annual prices).
     """
     doomed: list[etree._Element] = []
+    # collapsed content (accordion answers, tab panels) is content: its trigger says so
+    controlled = {
+        ref for el in root.iter() if isinstance(el.tag, str)
+        for ref in (el.get("aria-controls") or "").split()
+    }  # fmt: skip
     # logo-wall candidates: the few ancestors of images, checked once each (not every
     # element of a large page, which would be quadratic)
     walls: set[etree._Element] = set()
@@ -457,7 +492,9 @@ def strip_boilerplate(root: etree._Element, *, keep_hidden: bool = False) -> etr
             doomed.append(el)
             continue
         tag = el.tag.lower()
-        if tag in _DROP_TAGS:
+        if tag == "button" and _is_disclosure(el):
+            el.tag = "span"  # an accordion question: its text is content, the control is not
+        elif tag in _DROP_TAGS:
             doomed.append(el)
         elif tag == "nav":
             doomed.append(el)
@@ -471,7 +508,9 @@ def strip_boilerplate(root: etree._Element, *, keep_hidden: bool = False) -> etr
             doomed.append(el)
         elif tag not in ("html", "body", "main") and _is_widget(el):
             doomed.append(el)
-        elif not keep_hidden and _is_hidden(el):
+        elif not keep_hidden and _is_hidden(el) and el.get("id") not in controlled:
+            doomed.append(el)
+        elif _is_status_widget(el) or _is_consent_notice(el):
             doomed.append(el)
         elif _is_ab_variant(el):
             doomed.append(el)
@@ -481,7 +520,109 @@ def strip_boilerplate(root: etree._Element, *, keep_hidden: bool = False) -> etr
             doomed.append(el)
     for el in doomed:
         _drop(el)
+    _blank_rotating_words(root)
     return root
+
+
+def _is_disclosure(button: etree._Element) -> bool:
+    """A button that opens content (FAQ question, accordion header), not an action."""
+    if button.get("aria-expanded") is not None or button.get("aria-controls"):
+        return True
+    parent = button.getparent()
+    return parent is not None and isinstance(parent.tag, str) and parent.tag.lower() in (
+        "h1", "h2", "h3", "h4", "h5", "h6", "summary", "dt",
+    )  # fmt: skip
+
+
+_STATUS_HREF = re.compile(
+    r"^https?://(?:status\.[^/]+|[^/]*\.statuspage\.io|[^/]*status\.io)(?:/|$)|"
+    r"^(?:https?://[^/]+)?/status/?(?:[?#]|$)",
+    re.I,
+)
+
+
+def _is_status_widget(el: etree._Element) -> bool:
+    """A link to the status page saying how the service is doing right now.
+
+    "All systems operational" flips to "Partial outage" and back on its own clock: it
+    reports the weather, not what the company chose to say.
+    """
+    if not isinstance(el.tag, str) or el.tag.lower() != "a":
+        return False
+    if not _STATUS_HREF.match((el.get("href") or "").strip()):
+        return False
+    return len(" ".join(el.itertext()).split()) <= 10
+
+
+_CONSENT_ACTION = re.compile(
+    r"^(?:accept|accept all|accept cookies|allow|allow all|allow cookies|agree|i agree|"
+    r"got it|ok|okay|reject|reject all|decline|deny|manage preferences|manage cookies|"
+    r"cookie settings|customi[sz]e|akzeptieren|alle akzeptieren|ablehnen|accepter|"
+    r"tout accepter|refuser|aceptar|rechazar|accetta|rifiuta)[.!]?$",
+    re.I,
+)
+_CONSENT_WORDS = re.compile(
+    r"\b(?:cookies?|consent|privacy|personal data|your device|tracking|partners|"
+    r"datenschutz|confidentialité|privacidad)\b",
+    re.I,
+)
+
+
+def _is_consent_notice(el: etree._Element) -> bool:
+    """A cookie/privacy notice recognised by what it says and offers, whatever its class.
+
+    Short, speaks of cookies/privacy/your device, and offers an accept/reject choice.
+    """
+    if not isinstance(el.tag, str) or el.tag.lower() not in ("div", "section", "aside", "form"):
+        return False
+    text = " ".join(" ".join(el.itertext()).split())
+    if not text or len(text) > 700 or not _CONSENT_WORDS.search(text):
+        return False
+    for c in el.iter("a", "button"):
+        label = " ".join(" ".join(c.itertext()).split()) or (c.get("aria-label") or "")
+        if _CONSENT_ACTION.match(label.strip()):
+            return True
+    return False
+
+
+_LIST_SPLIT = re.compile(r"\s*[,|;]\s*")
+
+
+def _blank_rotating_words(root: etree._Element) -> None:
+    """Empty a word the server picks at random from alternatives the markup lists.
+
+    Rotating hero words ("Forms for <span data-words='marketers, recruiters'>...") are
+    recognised by structure: the element's text is one of several values listed in one
+    of its own data attributes.
+    """
+    for el in root.iter():
+        if not isinstance(el.tag, str) or len(el) or not el.text:
+            continue
+        word = " ".join(el.text.split()).casefold()
+        if not word or len(word) > 60:
+            continue
+        for name, value in el.attrib.items():
+            if not name.startswith("data-") or len(value) > 2000:
+                continue
+            options = _options(value)
+            if len(options) >= 2 and word in options:
+                el.text = " ‹rotating› "
+                break
+
+
+def _options(value: str) -> set[str]:
+    value = value.strip()
+    items: list[str] = []
+    if value.startswith("["):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, list):
+            items = [str(x) for x in parsed if isinstance(x, (str, int, float))]
+    if not items:
+        items = _LIST_SPLIT.split(value)
+    return {" ".join(x.split()).casefold() for x in items if x.strip()}
 
 
 def _is_attributed_quote(el: etree._Element) -> bool:
