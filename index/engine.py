@@ -24,6 +24,26 @@ from whoosh import query as wq
 from index.schema import FACETS, SCHEMA
 
 
+def column(reader: Any, field: str, *, translate: bool = True, default: Any = None) -> list[Any]:
+    """A field's column as a list indexed by doc number, whatever the segments hold.
+
+    Whoosh's multi-segment column reader skips the segments that lack the column (a
+    segment of page documents has no `type`), so iterating it shifts every later value
+    onto the wrong document. Each segment is read here at its own offset instead.
+    """
+    subs = (
+        list(zip(reader.readers, reader.doc_offsets, strict=True))
+        if hasattr(reader, "readers")
+        else [(reader, 0)]
+    )
+    out: list[Any] = [default] * reader.doc_count_all()
+    for sub, offset in subs:
+        if sub.has_column(field):
+            values = list(sub.column_reader(field, translate=translate))
+            out[offset : offset + len(values)] = values
+    return out
+
+
 class Columns:
     """Per-searcher caches that make facets and date sorting cheap at 100k documents.
 
@@ -35,10 +55,10 @@ class Columns:
 
     def __init__(self, searcher) -> None:
         reader = searcher.reader()
-        self.facets = {name: list(reader.column_reader(field)) for name, field in FACETS.items()}
+        self.facets = {name: column(reader, field) for name, field in FACETS.items()}
         # Raw sortable integers: same order as the values, no conversion per document.
-        self.date = list(reader.column_reader("date", translate=False))
-        self.importance = list(reader.column_reader("importance", translate=False))
+        self.date = column(reader, "date", translate=False, default=0)
+        self.importance = column(reader, "importance", translate=False, default=0)
         self.live = frozenset(reader.all_doc_ids()) if reader.has_deletions() else None
         self.all = self.live if self.live is not None else frozenset(range(reader.doc_count_all()))
         self.docsets: OrderedDict[str, frozenset[int]] = OrderedDict()

@@ -27,6 +27,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from index.docs import event_to_doc, page_to_doc
+from index.engine import column
 from index.schema import SCHEMA, SCHEMA_VERSION
 from intel.errors import IndexError_
 
@@ -72,7 +73,7 @@ def _probe(index_dir: Path) -> str | None:
             reader = searcher.reader()
             for docnum in reader.all_doc_ids():
                 reader.stored_fields(docnum)
-                reader.column_reader("key")[docnum]
+                column(reader, "key")
                 break
     except Exception as exc:  # whoosh raises many kinds on a damaged index
         return f"corrupt: {type(exc).__name__}: {exc}"
@@ -228,11 +229,13 @@ def _fingerprints(ix: Any) -> dict[str, str]:
     """key -> fingerprint of every live document, read from the columns (no unpickling)."""
     with ix.searcher() as searcher:
         reader = searcher.reader()
-        keys = list(reader.column_reader("key"))  # whole columns: far faster than per doc
-        fps = list(reader.column_reader("fp"))
-        if not reader.has_deletions():
-            return dict(zip(keys, fps, strict=True))
-        return {keys[n]: fps[n] for n in reader.all_doc_ids()}
+        if reader.doc_count_all() == 0:  # whoosh's empty reader has no columns at all
+            return {}
+        # whole columns (far faster than per doc), read per segment at the right offsets
+        keys = column(reader, "key")
+        fps = column(reader, "fp")
+        live = reader.all_doc_ids() if reader.has_deletions() else range(len(keys))
+        return {keys[n]: fps[n] for n in live if keys[n] is not None}
 
 
 def _write_meta(index_dir: Path, known: dict[str, str], build: str | None) -> None:

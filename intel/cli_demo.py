@@ -144,7 +144,7 @@ class WebhookInbox:
         self.server.server_close()
 
 
-EXAMPLE_SEARCHES = ["type:price_change", "tags:ai", "sso"]
+EXAMPLE_SEARCHES = ["type:price_change direction:down", "tags:ai", '"single sign-on"']
 
 
 def show_results(console: Any, data_dir: Path, watchlist_path: Path) -> None:
@@ -189,15 +189,19 @@ def show_results(console: Any, data_dir: Path, watchlist_path: Path) -> None:
         except ValueError:
             console.print(f"  [yellow]search failed:[/] {_escape(proc.stderr.strip()[-200:])}")
             continue
-        hits = found.get("results", found) if isinstance(found, dict) else found
-        total = found.get("total", len(hits)) if isinstance(found, dict) else len(hits)
+        hits = found.get("hits", [])
         console.print(
-            f"  {total} hits; first: "
+            f"  {found.get('total', len(hits))} hits in {found.get('took_ms', 0):.0f} ms; top: "
             + "; ".join(
-                _escape(f"{h.get('competitor')}: {h.get('why') or h.get('title') or h.get('type')}")
+                _escape(f"{h.get('competitor')}: {h.get('title') or h.get('type')}")
                 for h in hits[:3]
             )
         )
+    console.print(
+        "Browse the same in a web UI: [cyan]intel serve --data "
+        + _escape(_shell_quote(str(data_dir)))
+        + "[/] (then open http://127.0.0.1:8000)"
+    )
 
 
 def prepare_data_dir(data_dir: Path) -> None:

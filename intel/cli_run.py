@@ -163,14 +163,12 @@ def scheduled_briefing(watchlist: Any, data_dir: Path, kind: str, *, quiet: bool
 
 def _update_index(store: Any, data_dir: Path, run_id: int) -> dict:
     """Add the night's events to the search index; the index is derived, so failing is not fatal."""
+    from index.writer import sync_from_store
+
     try:
-        from index.writer import update_index
-    except ImportError:
-        return {"skipped": "index not installed"}
-    try:
-        events = store.events()
-        return update_index(data_dir / "index", events, store.pages()) or {"ok": True}
-    except Exception as exc:  # rebuilt from the store by `intel reindex`
+        # Events and each page's latest text; a missing, stale or corrupt index is rebuilt.
+        return sync_from_store(data_dir / "index", store) or {"unchanged": True}
+    except Exception as exc:  # derived data: `intel search` and `intel reindex` heal it
         return {"error": f"{type(exc).__name__}: {exc}"}
 
 
