@@ -201,6 +201,60 @@ def price_chart_svg(points: list[dict[str, Any]], width: int = 560, height: int 
     return Markup("".join(parts))
 
 
+def atom_xml(
+    hits: list[dict[str, Any]], *, self_url: str, base: str, query: SearchRequest
+) -> bytes:
+    """An Atom 1.0 document of search hits; ElementTree escapes every competitor string."""
+    import hashlib
+    from xml.etree import ElementTree as ET
+
+    ns = "http://www.w3.org/2005/Atom"
+    ET.register_namespace("", ns)
+
+    def sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+        el = ET.SubElement(parent, f"{{{ns}}}{tag}", attrs)
+        if text is not None:
+            el.text = text
+        return el
+
+    def stamp(value: Any) -> str:
+        text = str(value or "1970-01-01T00:00:00")
+        return text if ("+" in text[10:] or text.endswith("Z")) else text + "Z"
+
+    feed = ET.Element(f"{{{ns}}}feed")
+    label = query.q.strip() or "all events"
+    sub(feed, "title", f"Competitive intel: {label}")
+    digest = hashlib.sha1(self_url.split("?", 1)[-1].encode()).hexdigest()[:16]
+    sub(feed, "id", f"urn:intel:feed:{digest}")
+    sub(feed, "link", rel="self", href=self_url)
+    sub(feed, "updated", stamp(hits[0].get("date")) if hits else stamp(None))
+    sub(feed, "generator", "intel-crawler")
+    for hit in hits:
+        event = hit.get("data") or {}
+        entry = sub(feed, "entry")
+        signal = (hit.get("signal") or "neutral").upper()
+        headline = event.get("why") or hit.get("title") or hit.get("type") or "event"
+        sub(entry, "title", f"[{signal}] {hit.get('competitor')}: {headline}")
+        sub(entry, "id", f"urn:intel:{hit.get('key')}")
+        sub(entry, "updated", stamp(hit.get("date")))
+        if hit.get("event_id") is not None:
+            sub(entry, "link", rel="alternate", href=f"{base.rstrip('/')}/event/{hit['event_id']}")
+        if hit.get("url"):
+            sub(entry, "link", rel="related", href=str(hit["url"]))
+        author = sub(entry, "author")
+        sub(author, "name", str(hit.get("competitor") or "unknown"))
+        for tag in [hit.get("type"), *(hit.get("tags") or [])]:
+            if tag:
+                sub(entry, "category", term=str(tag))
+        importance = hit.get("importance") or 0
+        sub(
+            entry,
+            "summary",
+            f"{headline} (importance {float(importance):.2f}) {hit.get('url') or ''}",
+        )
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+
+
 def create_app(index_dir: str | Path, *, token: str | None = None) -> Starlette:
     """The web app over the index at `index_dir`; with `token`, every request must carry it."""
     index_dir = Path(index_dir)
@@ -301,8 +355,25 @@ def create_app(index_dir: str | Path, *, token: str | None = None) -> Starlette:
             return JSONResponse({"error": "no such event"}, status_code=404)
         return JSONResponse(doc.get("data") or {})
 
+    def atom_feed(request: Request) -> Response:
+        """The same search as an Atom feed, newest first, for feed readers and Slack's RSS app."""
+        params = dict(request.query_params)
+        params.setdefault("sort", "date")
+        params.setdefault("limit", "50")
+        req = request_from(params)
+        try:
+            results = search(index_dir, req)
+        except ValueError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        except IndexError_ as exc:
+            return JSONResponse({"error": str(exc)}, status_code=503)
+        hits = [h.to_dict() for h in results.hits]
+        xml = atom_xml(hits, self_url=str(request.url), base=str(request.base_url), query=req)
+        return Response(xml, media_type="application/atom+xml; charset=utf-8")
+
     routes = [
         Route("/", home),
+        Route("/feed.atom", atom_feed),
         Route("/event/{event_id}", event_page),
         Route("/prices", prices_page),
         Route("/api/search", api_search),
