@@ -22,13 +22,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 from lxml.html import HtmlElement
 
-from intel.extract.changelog_dates import find_date, parse_datetime_attr, versions
+from intel.extract.changelog_dates import _month_of, find_date, parse_datetime_attr, versions
 
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _LEVEL = {t: i + 1 for i, t in enumerate(HEADING_TAGS)}
@@ -454,7 +455,7 @@ def _entry_from_heading(sec: _Section, base: str, date_in_section: bool) -> Entr
     if not title or is_placeholder(title):
         return None
     if (iso is None or weak) and date_in_section:
-        iso = section_date(sec) or iso
+        iso = section_date(sec) or iso or _yearless_date(sec)
     skip = {sec.heading}
     summary = section_summary(sec, skip)
     if iso:
@@ -466,6 +467,44 @@ def _entry_from_heading(sec: _Section, base: str, date_in_section: bool) -> Entr
         summary=summary,
         versions=versions(title),
     )
+
+
+_MONTH_DAY = re.compile(r"^(?:([^\W\d_]{3,}\.?)\s+([0-3]?\d)|([0-3]?\d)\.?\s+([^\W\d_]{3,}\.?))$")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+
+
+def _yearless_date(sec: _Section) -> str | None:
+    """ "Nov 18" under a "November 2026" group heading: the group gives the year."""
+    assert sec.heading is not None
+    for i, leaf in enumerate(_section_leaves(sec)):
+        if i >= 4:
+            return None
+        m = _MONTH_DAY.match(norm(leaf.text_content()))
+        if not m:
+            continue
+        word, day = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        month = _month_of(word)
+        if not month:
+            return None
+        level = _LEVEL[sec.heading.tag]
+        for h in sec.heading.itersiblings(*HEADING_TAGS, preceding=True):
+            if _LEVEL[h.tag] < level:
+                y = _YEAR.search(heading_text(h))
+                return _iso(int(y.group(1)), month, int(day)) if y else None
+        for h in sec.heading.iterancestors():
+            for prev in h.itersiblings(*HEADING_TAGS, preceding=True):
+                if _LEVEL[prev.tag] < level:
+                    y = _YEAR.search(heading_text(prev))
+                    return _iso(int(y.group(1)), month, int(day)) if y else None
+        return None
+    return None
+
+
+def _iso(y: int, m: int, d: int) -> str | None:
+    try:
+        return date(y, m, d).isoformat()
+    except ValueError:
+        return None
 
 
 def _strip_leading_date(summary: str) -> str:

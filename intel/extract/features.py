@@ -304,7 +304,54 @@ def page_features(root: etree._Element, skip: set[int]) -> list[str]:
             found.append(_li_name(el))
         elif tag in _HEADING and _card_title(el):
             found.append(_clean_name(element_text(el)))
+    found.extend(_row_titles(root, inside))
     return [f for f in found if f and re.search(r"[^\W\d_]{2,}", f)]
+
+
+_STRUCTURED = ("li", "dt", "dd", "tr", "table", "ul", "ol", "dl", *_HEADING)
+
+
+def _row_titles(root: etree._Element, inside: set[int]) -> list[str]:
+    """Titles of repeated look-alike blocks that use no heading or list markup.
+
+    Page builders (Framer, Webflow, Tailwind UI) write a checklist as rows of
+    "icon + <p>" and a card grid as "<p class=font-semibold> + <p>": what marks a feature
+    there is the repetition, not the tags. Three or more sibling blocks of one shape
+    (the same child tags), each a short title alone or followed by a longer blurb.
+    """
+    out: list[str] = []
+    for parent in root.iter():
+        if not isinstance(parent.tag, str) or len(parent) < 3 or id(parent) in inside:
+            continue
+        groups: dict[tuple[str, ...], list[etree._Element]] = {}
+        for child in parent:
+            if not isinstance(child.tag, str) or len(child) < 2:
+                continue
+            if child.tag.lower() in _STRUCTURED or sum(1 for _ in child.iter()) > 40:
+                continue
+            if any(isinstance(x.tag, str) and x.tag.lower() in _STRUCTURED for x in child.iter()):
+                continue
+            shape = (child.tag, *(c.tag for c in child if isinstance(c.tag, str)))
+            groups.setdefault(shape, []).append(child)
+        for members in groups.values():
+            if len(members) < 3:
+                continue
+            names = [_row_title(m) for m in members]
+            if all(names):
+                out.extend(n for n in names if n)
+    return out
+
+
+def _row_title(block: etree._Element) -> str | None:
+    texts = [t for t in (element_text(c) for c in block if isinstance(c.tag, str)) if t]
+    if not texts or len(texts) > 3:
+        return None
+    first = texts[0]
+    if len(first.split()) > 8 or len(first) > 60:
+        return None
+    if len(texts) > 1 and len(texts[1].split()) <= len(first.split()):
+        return None  # label/value pairs (stats, specs), not a title and its blurb
+    return _clean_name(first)
 
 
 class FeaturesExtractor(Extractor):
