@@ -248,19 +248,37 @@ def _class_hint(cls: str) -> str | None:
     return None
 
 
-def text_lines(el: etree._Element) -> list[Line]:
-    """The element's text as lines: block elements break, inline elements join as written."""
+def _ws(chunk: str) -> str:
+    # The regex only when there is whitespace to collapse: every whitespace character but
+    # the space is unprintable, so printable text without a double space is already clean.
+    if chunk.isprintable() and "  " not in chunk:
+        return chunk
+    return _WS.sub(" ", chunk)
+
+
+def text_lines(
+    el: etree._Element, li_lines: dict[etree._Element, list[str]] | None = None
+) -> list[Line]:
+    """The element's text as lines: block elements break, inline elements join as written.
+
+    With `li_lines`, the lines of each list item read on the way are kept there, so a
+    card's features need no second walk (they are the same lines `text_lines(li)` gives,
+    but for the item's tail).
+    """
     lines: list[Line] = []
     chunks: list[tuple[str, str | None]] = []
-    state = {"li": 0}
-    li_flags: list[bool] = [False]
+    li_depth = 0
+    in_li = False
 
     def flush() -> None:
+        nonlocal in_li
         if not chunks:
             return
-        text, hints, pos = [], [], 0
+        text: list[str] = []
+        hints: list[tuple[int, str | None]] = []
+        pos = 0
         for chunk, hint in chunks:
-            c = _WS.sub(" ", chunk)
+            c = _ws(chunk)
             if not c:
                 continue
             if not text or (hints and hints[-1][1] != hint):
@@ -268,34 +286,36 @@ def text_lines(el: etree._Element) -> list[Line]:
             text.append(c)
             pos += len(c)
         joined = "".join(text)
-        lead = len(joined) - len(joined.lstrip())
         stripped = joined.strip()
         if stripped:
-            lines.append(
-                Line(stripped, [(max(0, o - lead), h) for o, h in hints], in_li=li_flags[-1])
-            )
+            lead = len(joined) - len(joined.lstrip())
+            lines.append(Line(stripped, [(max(0, o - lead), h) for o, h in hints], in_li=in_li))
         chunks.clear()
-        li_flags[-1] = state["li"] > 0
+        in_li = li_depth > 0
 
     def walk(e: etree._Element, hint: str | None) -> None:
-        tag = e.tag if isinstance(e.tag, str) else ""
-        if tag and tag not in SKIP_TEXT:
+        nonlocal li_depth, in_li
+        tag = e.tag
+        if isinstance(tag, str) and tag and tag not in SKIP_TEXT:
             h = _hint(e) or hint
             block = tag not in INLINE
             if block or tag == "br":
                 flush()
             is_li = tag == "li" and e is not el  # a card may itself be a list item
             if is_li:
-                state["li"] += 1
-                li_flags[-1] = True
+                li_depth += 1
+                in_li = True
+                start = len(lines)
             if e.text:
                 chunks.append((e.text, h))
             for child in e:
                 walk(child, h)
             if is_li:
                 flush()
-                state["li"] -= 1
-                li_flags[-1] = state["li"] > 0
+                if li_lines is not None:
+                    li_lines[e] = [ln.text for ln in lines[start:]]
+                li_depth -= 1
+                in_li = li_depth > 0
             if block:
                 flush()
         if e.tail:
@@ -568,13 +588,25 @@ def _not_included(el: etree._Element) -> bool:
     return bool(_OFF_LABEL.search(blob)) or bool(_CROSS_LEAD.match(clean(_string(el))))
 
 
-def card_features(card: etree._Element) -> list[str]:
+def card_features(
+    card: etree._Element, li_lines: dict[etree._Element, list[str]] | None = None
+) -> list[str]:
+    """The card's list items that are features (not "Everything in Pro", not crossed out).
+
+    `li_lines`: the items' lines from `text_lines(card, li_lines)`, when already read.
+    """
     out: list[str] = []
     seen: set[str] = set()
     for li in card.iter("li"):
         if li.find(".//li") is not None or li is card:
             continue
-        text = _feature_text(li)
+        read = li_lines.get(li) if li_lines is not None else None
+        if read is None:
+            text = _feature_text(li)
+        else:
+            tail = clean(li.tail)
+            joined = " ".join([*read, tail] if tail else read)
+            text = _LEAD_MARK.sub("", joined).strip()
         if not text or len(text) > 200 or _INHERIT.search(text) or _not_included(li):
             continue
         key = feature_key(text)
@@ -666,7 +698,8 @@ def dedupe_prices(prices: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def card_plan(card: etree._Element, name: str, lang: str | None) -> dict[str, Any]:
-    lines = text_lines(card)
+    li_lines: dict[etree._Element, list[str]] = {}
+    lines = text_lines(card, li_lines)
     prices = read_prices(lines, lang)
     texts = [ln.text for ln in lines if not ln.in_li]
     custom = not prices and any(CUSTOM_RE.match(t) for t in texts)
@@ -676,7 +709,7 @@ def card_plan(card: etree._Element, name: str, lang: str | None) -> dict[str, An
         "prices": prices,
         "free": any(p["amount"] == 0 for p in prices) or (not prices and free_marker),
         "custom": custom,
-        "features": card_features(card),
+        "features": card_features(card, li_lines),
     }
 
 

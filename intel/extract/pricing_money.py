@@ -159,6 +159,7 @@ _SEAT = re.compile(
 )
 
 
+@lru_cache(maxsize=8192)
 def billing_of(text: str) -> str | None:
     """`annual`/`monthly` when the words say how the price is billed, else None."""
     if _BILLED_ANNUAL.search(text):
@@ -179,6 +180,7 @@ def billing_of_token(token: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def period_of(text: str) -> str | None:
     """`month`, `year`, `one_time` or None from the words that follow an amount."""
     text = _BILLED_ANNUAL.sub(" ", text)
@@ -195,6 +197,7 @@ def period_of(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def is_per_seat(text: str) -> bool:
     return bool(_SEAT.search(text))
 
@@ -265,6 +268,7 @@ def _decimal_comma(lang: str | None) -> bool:
         return False
 
 
+@lru_cache(maxsize=8192)
 def parse_amount(num: str, lang: str | None = None) -> float | None:
     """The amount in major units, by price-parser (thousands and decimal marks as the page writes them)."""
     num = num.replace("\u00a0", " ").replace("\u202f", " ").strip()
@@ -284,6 +288,18 @@ def parse_amount(num: str, lang: str | None = None) -> float | None:
 
 def find_prices(text: str, lang: str | None = None) -> list[tuple[int, int, float, str]]:
     """Every (start, end, amount, ISO currency) in a text, left to right."""
+    # Plan cards repeat the same short lines ("per user/month", "$0"): read each once.
+    if len(text) <= 200:
+        return list(_find_prices_cached(text, lang))
+    return _find_prices(text, lang)
+
+
+@lru_cache(maxsize=8192)
+def _find_prices_cached(text: str, lang: str | None) -> tuple[tuple[int, int, float, str], ...]:
+    return tuple(_find_prices(text, lang))
+
+
+def _find_prices(text: str, lang: str | None = None) -> list[tuple[int, int, float, str]]:
     out = []
     for m in iter_prices(text):
         num = m.group("num1") or m.group("num2")
