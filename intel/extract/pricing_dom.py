@@ -406,24 +406,31 @@ def _excluded(el: etree._Element) -> bool:
 _BODY_TEXTS = etree.XPath("//body//text()")
 
 
+# Text longer than this is never one price: `price_elements` stops climbing at an element
+# whose text is longer, and every ancestor of a text node is at least as long.
+_PRICE_TEXT_MAX = 600
+
+
 def _currency_holders(texts: list[Any]) -> set[etree._Element]:
     """Every element whose text holds a currency symbol or code (a superset: no word boundaries).
 
     A price needs one, so an element outside this set needs no look at its text. Found with
     one scan of the body's text (the text nodes joined, as `string()` joins them), so a
-    symbol split across elements still marks the element that holds both halves.
+    symbol split across elements still marks the element that holds both halves. Text nodes
+    too long to be part of a price are left out: an element holding one is never read.
     """
+    small = [t for t in texts if len(t) <= _PRICE_TEXT_MAX]
     offsets: list[int] = []
     size = 0
-    for t in texts:
+    for t in small:
         offsets.append(size)
         size += len(t)
-    joined = "".join(texts)
+    joined = "".join(small)
     holders: set[etree._Element] = set()
     for m in CURRENCY_TOKEN.finditer(joined):
         first = bisect_right(offsets, m.start()) - 1
         last = bisect_right(offsets, m.end() - 1) - 1
-        for t in texts[first : last + 1]:
+        for t in small[first : last + 1]:
             el = t.getparent()
             if el is None:
                 continue
@@ -449,9 +456,19 @@ def price_elements(root: etree._Element) -> list[etree._Element]:
     # Per element: None = text too long to be one price (stop climbing), else whether it is one.
     verdicts: dict[etree._Element, bool | None] = {}
     for t in texts:
-        s = str(t)
-        if not s.strip():
+        # Cheap tests first: most text nodes can be neither a price nor a label.
+        n = len(t)
+        if n > _PRICE_TEXT_MAX:
             continue
+        digit = _DIGIT.search(t) is not None
+        custom = None
+        if not digit:
+            if n >= 40:
+                continue
+            st = clean(t)
+            custom = CUSTOM_RE.match(st)
+            if not (custom or FREE_RE.match(st)):
+                continue
         host = t.getparent()
         if host is None:
             continue
@@ -462,7 +479,7 @@ def price_elements(root: etree._Element) -> list[etree._Element]:
         if not isinstance(host.tag, str) or host.tag in SKIP_TEXT:
             continue
         hit = None
-        if _DIGIT.search(s):
+        if digit:
             for a in _ancestors_upto(host, 3):
                 if len(a) > 12:
                     break  # a container of many blocks is no longer "one price"
@@ -479,18 +496,15 @@ def price_elements(root: etree._Element) -> list[etree._Element]:
                 if verdict:
                     hit = a
                     break
-        elif len(s) < 40:
-            st = clean(s)
-            custom = CUSTOM_RE.match(st)
-            if custom or FREE_RE.match(st):
-                # "Free" as a heading is a plan's name; "Contact us" as a heading is its price
-                if (
-                    (host.tag in HEADINGS and not custom)
-                    or host.tag in ("a", "button")
-                    or any(a.tag in ("a", "button") for a in host.iterancestors())
-                ):
-                    continue
-                hit = host
+        else:
+            # "Free" as a heading is a plan's name; "Contact us" as a heading is its price
+            if (
+                (host.tag in HEADINGS and not custom)
+                or host.tag in ("a", "button")
+                or any(a.tag in ("a", "button") for a in host.iterancestors())
+            ):
+                continue
+            hit = host
         if hit is None or id(hit) in seen or _excluded(hit):
             continue
         seen.add(id(hit))
@@ -500,7 +514,7 @@ def price_elements(root: etree._Element) -> list[etree._Element]:
 
 def _price_verdict(el: etree._Element) -> bool | None:
     raw = _string(el)
-    if len(raw) > 600:
+    if len(raw) > _PRICE_TEXT_MAX:
         return None
     txt = clean(raw)
     if len(txt) > 160:
