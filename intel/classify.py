@@ -502,6 +502,10 @@ def _fix_only(title: str, summary: str, tags: list[str], rules: Rules) -> bool:
     """Does this entry only fix things? Item by item, and only when it must look closer."""
     if "bugfix" not in tags:
         return False
+    if not _is_version_title(title) and rules.find(title).get("bugfix") is None:
+        # The entry is named after what it ships ("v4.2.0: Variables and modes"): a
+        # launch, whatever its notes fix on the side.
+        return False
     text = f"{title}\n{summary}"
     if _LAUNCH.search(text) is None:
         return True
