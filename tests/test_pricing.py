@@ -137,3 +137,41 @@ def test_dev_corpus_static_cases(case: str) -> None:
         want = {k: exp[k] for k in keys if k in exp}
         assert any(_matches(e, want) for e in events), f"missing {exp}"
     assert len(events) == len(expected), events
+
+
+def test_text_split_by_comments_reads_as_written() -> None:
+    # React and other server renderers put empty comments between text pieces.
+    page = (
+        "<html><body><main><div class='grid'>"
+        "<div><h3>Team</h3><p><span>$<!-- -->12</span> per user/month</p></div>"
+        "<div><h3>Enterprise</h3><p>Contact<!-- --> sales</p></div>"
+        "<div><h3>Starter</h3><p>$<!-- -->5<!-- -->/mo</p></div>"
+        "</div></main></body></html>"
+    )
+    plans = {p["name"]: p for p in X.extract(page, "")["plans"]}
+    assert (plans["Team"]["prices"][0]["amount"], plans["Team"]["prices"][0]["per_seat"]) == (
+        12.0,
+        True,
+    )
+    assert plans["Enterprise"]["custom"] and not plans["Enterprise"]["prices"]
+    assert plans["Starter"]["prices"][0]["amount"] == 5.0
+
+
+def test_benchmark_page_reads_every_plan() -> None:
+    # The page benchmarks/bench_pricing.py times: what it times must stay a correct read.
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks.bench_pricing import build_page
+
+    data = X.extract(build_page(29), "")
+    plans = {p["name"]: p for p in data["plans"]}
+    assert list(plans) == ["Free", "Starter", "Pro", "Business", "Scale", "Enterprise"]
+    pro = {(p["billing"], p["amount"]) for p in plans["Pro"]["prices"]}
+    assert pro == {("monthly", 29.0), ("annual", 23.2)}
+    assert len(plans["Pro"]["features"]) > 12  # card bullets and checked table rows
+    events = X.diff(data, X.extract(build_page(35), ""), None)
+    assert {(e.type, e.plan, e.old_price, e.new_price) for e in events} == {
+        ("price_change", "Pro", 29.0, 35.0),
+        ("price_change", "Pro", 23.2, 28.0),
+    }

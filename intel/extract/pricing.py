@@ -77,7 +77,12 @@ def _main_text(el: Any) -> str:
     for t in el.itertext():
         w = t.strip()
         if w:
-            line = " ".join(w.split())
+            # A long text node (legal copy) past the limit: only its head is kept, so only
+            # its head is read, when that gives enough characters.
+            head = 2 * (_TEXT_LIMIT - size) + 64
+            line = " ".join(w[:head].split()) if len(w) > head else ""
+            if len(line) < _TEXT_LIMIT - size:
+                line = " ".join(w.split())
             lines.append(line)
             size += len(line) + 1
             if size > _TEXT_LIMIT:

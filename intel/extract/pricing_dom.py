@@ -106,27 +106,48 @@ _NOISE_TAGS = ("script", "style", "noscript", "template", "head", "nav", "iframe
 # large page costs more than parsing it). Regex words hold no spaces, so an element's
 # "id class" matches exactly when its id or its class does.
 _ID_CLASS = etree.XPath("//@id|//@class")
+_ID_CLASS_VALUES = etree.XPath("//@id|//@class", smart_strings=False)
+# The words of `_NOISE_ATTR` as plain substrings of lower-cased text: a fast test that no
+# id or class can match it. Lower-casing is folded the way re.I folds: the only non-ASCII
+# letters re.I matches to ASCII ones are İ ı ſ K (the last lower-cases to k by itself).
+_NOISE_WORDS = (
+    "cookie",
+    "consent",
+    "gdpr",
+    "onetrust",
+    "cky-",
+    "cc-window",
+    "cc-banner",
+    "truste",
+    "didomi",
+    "usercentrics",
+)
+
+
+def _may_be_noise(values: list[str]) -> bool:
+    blob = "\n".join(values).replace("\u0130", "i").lower()
+    blob = blob.replace("\u0131", "i").replace("\u017f", "s")
+    return any(w in blob for w in _NOISE_WORDS)
+
+
 _ROLES = etree.XPath("//@role")
 
 
 def strip_noise(root: etree._Element) -> None:
     """Drop what is never pricing: scripts, navigation, cookie banners, consent dialogs."""
-    # Tail text stays where it was: it belongs to the parent.
-    etree.strip_elements(
-        root,
-        etree.Comment,
-        etree.ProcessingInstruction,
-        etree.Entity,
-        *_NOISE_TAGS,
-        with_tail=False,
+    # Found by lxml's own tag matching (no Python loop over every element); removed below
+    # with their tail text kept and joined to the text before it, so "Contact<!-- -->
+    # sales" stays one text node.
+    doomed: dict[etree._Element, None] = dict.fromkeys(
+        root.iter(etree.Comment, etree.ProcessingInstruction, etree.Entity, *_NOISE_TAGS)
     )
-    doomed: dict[etree._Element, None] = {}
     for value in _ROLES(root):
         if value in ("navigation", "dialog", "alertdialog"):
             doomed[value.getparent()] = None
-    for value in _ID_CLASS(root):
-        if _NOISE_ATTR.search(value):
-            doomed[value.getparent()] = None
+    if _may_be_noise(_ID_CLASS_VALUES(root)):
+        for value in _ID_CLASS(root):
+            if _NOISE_ATTR.search(value):
+                doomed[value.getparent()] = None
     for el in doomed:
         parent = el.getparent()
         if parent is None:
