@@ -36,8 +36,6 @@ TELNETCONSOLE_ENABLED = False
 EXTENSIONS = {
     "scrapy.extensions.remote_control.RemoteControl": None,
     "scrapy.extensions.telnet.TelnetConsole": None,
-    # extract fetched pages on the other core while the crawl runs (see intel.process)
-    "intel.process.ExtractDuringCrawl": 500,
 }
 
 # -- politeness and speed ---------------------------------------------------------------
@@ -92,10 +90,6 @@ ITEM_PIPELINES = {"crawlers.pipelines.StorePipeline": 300}
 INTEL_DATA = os.environ.get("INTEL_DATA", "./intel-data")
 #: the run the snapshots belong to (set by `intel run` / `intel crawl`; empty: none)
 INTEL_RUN_ID = None
-#: extract new content in worker processes during the crawl (the process stage reads it)
-INTEL_EXTRACT_DURING_CRAWL = True
-#: how many (0: one per CPU but one, which the crawl keeps)
-INTEL_EXTRACT_WORKERS = 0
 #: send If-None-Match / If-Modified-Since from the last good snapshot
 INTEL_CONDITIONAL_GET = True
 #: fetch loopback / private / link-local addresses (set from the watchlist's crawl block)

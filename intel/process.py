@@ -74,14 +74,12 @@ def process_pending(
     weights = {p["competitor"]: p["weight"] for p in store.pages(active_only=False)}
     result = ProcessResult()
     pending = store.pending_snapshots()
-    # Extracted while the crawl ran (ExtractDuringCrawl): read back, never redone.
-    done = store.pending_extractions()
-    ahead = _Ahead.start(store, [s for s in pending if s.id not in done], workers)
+    ahead = _Ahead.start(store, pending, workers)
     try:
         for snap in pending:
             try:
                 _process_one(
-                    store, snap, rules, us, weights.get(snap.competitor, 1.0), result, ahead, done
+                    store, snap, rules, us, weights.get(snap.competitor, 1.0), result, ahead
                 )
             except Exception as exc:  # one broken page never ends the night
                 log.exception("processing snapshot %s of %s failed", snap.id, snap.url)
@@ -115,7 +113,7 @@ class _Ahead:
         todo = [s for s in pending if s.good and _needs_extraction(store, s)]
         if len(todo) < PARALLEL_MIN:
             return None
-        core.kinds()  # import every extractor once, before forking: workers inherit them
+        _warm_up()  # every extractor imported and warmed once, before forking
         # fork: workers start in milliseconds with the extractors loaded (spawn would
         # re-import lxml, babel and dateparser in each, ~1 s apiece).
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
@@ -139,6 +137,25 @@ class _Ahead:
         for future in self.futures.values():
             future.cancel()
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+_WARM_UP = (
+    "<html><head><title>Pricing</title></head><body><h1>Pricing and changelog</h1>"
+    '<div class="plan"><h2>Pro</h2><p>$10 per user / month, billed annually</p><ul><li>SSO</li>'
+    '</ul></div><article><h2>v1.2.0</h2><time datetime="2026-03-03">March 3, 2026</time>'
+    "<p>Fixed the export.</p></article></body></html>"
+)
+
+
+def _warm_up() -> None:
+    """Run every extractor once before forking, so that the lazily loaded data (locale
+    and date-language tables, compiled patterns) is loaded once and shared by the workers
+    instead of being loaded again in each of them."""
+    for kind in core.kinds():
+        try:
+            _extract_body(kind, _WARM_UP.encode(), "text/html; charset=utf-8", "http://x/")
+        except Exception:  # noqa: BLE001, S110 - a warm-up only
+            pass
 
 
 def _needs_extraction(store: Store, snap: Snapshot) -> bool:
@@ -166,7 +183,6 @@ def _process_one(
     weight: float,
     result: ProcessResult,
     ahead: _Ahead | None = None,
-    done: dict[int, int] | None = None,
 ) -> None:
     if snap.not_modified:
         store.save_processed(snap, outcome="unchanged")
@@ -184,10 +200,7 @@ def _process_one(
         return
 
     future = ahead.take(snap.id) if ahead is not None else None
-    stored = store.extraction(snap.id) if done and done.get(snap.id) == extractor.version else None
-    if stored is not None:
-        new = stored[1]
-    elif future is not None:
+    if future is not None:
         new = future.result()
     else:
         body = store.snapshot_body(snap.id) or b""
@@ -262,108 +275,3 @@ def _extraction_of(store: Store, snap: Snapshot, extractor: core.Extractor) -> d
         return stored[1]
     body = store.snapshot_body(snap.id) or b""
     return _extract_body(snap.kind, body, _content_type(snap), snap.final_url or snap.url)
-
-
-class ExtractDuringCrawl:
-    """Scrapy extension: extract fetched pages in worker processes while the crawl runs.
-
-    The crawl keeps one core busy and leaves the other mostly idle; extraction is the bulk
-    of the CPU of a night with new content. Each page whose content differs from its last
-    good snapshot is extracted by a forked worker as soon as it is stored, and the result
-    is saved next to the (still pending) snapshot; the process stage reads it back instead
-    of extracting again. Nothing else changes: diff, events and outcomes are the process
-    stage's, in snapshot order. Whatever is not finished when the crawl closes is left to
-    the process stage. Settings: INTEL_EXTRACT_DURING_CRAWL (on), INTEL_EXTRACT_WORKERS
-    (default: CPUs - 1, the crawl keeps one).
-    """
-
-    #: pages waiting for a worker at most; beyond, the process stage extracts them later
-    MAX_IN_FLIGHT = 256
-
-    def __init__(self, data_dir: str, pool: ProcessPoolExecutor) -> None:
-        self.data_dir = data_dir
-        self.pool = pool
-        self.store: Store | None = None
-        self.hashes: dict[str, str] = {}
-        self.in_flight: list[tuple[int, str, Future]] = []
-        self.saved = 0
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> ExtractDuringCrawl:
-        import threading
-
-        from scrapy import signals
-        from scrapy.exceptions import NotConfigured
-
-        settings = crawler.settings
-        workers = settings.getint("INTEL_EXTRACT_WORKERS") or (os.cpu_count() or 1) - 1
-        if not settings.getbool("INTEL_EXTRACT_DURING_CRAWL") or workers < 1:
-            raise NotConfigured
-        if threading.active_count() > 1:
-            raise NotConfigured  # forking a threaded process is unsafe; process does it all
-        core.kinds()  # every extractor imported before forking: the workers inherit them
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
-        pool.submit(int).result()  # fork every worker now, while we are single-threaded
-        ext = cls(settings["INTEL_DATA"], pool)
-        crawler.signals.connect(ext.opened, signal=signals.spider_opened)
-        crawler.signals.connect(ext.scraped, signal=signals.item_scraped)
-        crawler.signals.connect(ext.closed, signal=signals.spider_closed)
-        return ext
-
-    def opened(self, spider: Any = None) -> None:
-        self.store = Store.open(self.data_dir)
-        self.hashes = self.store.latest_good_hashes()
-
-    def scraped(self, item: Any, **_: Any) -> None:
-        body = getattr(item, "body", None)
-        if self.store is None or not body or getattr(item, "not_modified", False):
-            return
-        if not (item.status and 200 <= item.status < 300) or item.error:
-            return
-        import hashlib
-
-        digest = hashlib.sha256(body).hexdigest()
-        if self.hashes.get(item.url) == digest:
-            return  # unchanged: the process stage only compares hashes
-        self.hashes[item.url] = digest
-        self._harvest()
-        if len(self.in_flight) >= self.MAX_IN_FLIGHT:
-            return
-        sid = self.store.pending_snapshot_id(item.url, digest)
-        if sid is None:
-            return
-        ctype = item.headers.get("content-type") or item.headers.get("Content-Type")
-        future = self.pool.submit(_extract_body, item.kind, body, ctype, item.final_url or item.url)
-        self.in_flight.append((sid, item.kind, future))
-
-    def _harvest(self, wait: bool = False) -> None:
-        """Save the extractions that are done (all of them, waiting, when `wait`)."""
-        keep = []
-        for sid, kind, future in self.in_flight:
-            if not future.done() and not wait:
-                keep.append((sid, kind, future))
-                continue
-            try:
-                data = future.result()
-            except Exception:  # noqa: BLE001 - the process stage retries it and reports
-                continue
-            assert self.store is not None
-            self.store.save_extraction(sid, kind, core.get(kind).version, data)
-            self.saved += 1
-        self.in_flight = keep
-
-    def closed(self, spider: Any = None) -> None:
-        try:
-            # Pages not started yet are left to the process stage (which uses every CPU);
-            # those running are waited for and saved.
-            for _, _, future in self.in_flight:
-                future.cancel()
-            self.in_flight = [t for t in self.in_flight if not t[2].cancelled()]
-            if self.store is not None:
-                self._harvest(wait=True)
-        finally:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            if self.store is not None:
-                self.store.close()
-                self.store = None
-        log.info("extracted %d pages during the crawl", self.saved)

@@ -481,46 +481,6 @@ class Store:
         ).fetchone()
         return (row[0], json.loads(row[1])) if row else None
 
-    def pending_extractions(self) -> dict[int, int]:
-        """snapshot id -> extractor version of the pending snapshots already extracted.
-
-        Pages are extracted while the crawl is still running (`ExtractDuringCrawl`); the
-        process stage then only reads what was stored instead of extracting again.
-        """
-        rows = self.conn.execute(
-            "SELECT x.snapshot_id, x.version FROM extractions x "
-            "JOIN snapshots s ON s.id = x.snapshot_id WHERE s.outcome = 'pending'"
-        ).fetchall()
-        return dict(rows)
-
-    def save_extraction(self, snapshot_id: int, kind: str, version: int, data: Any) -> None:
-        """Store an extraction ahead of processing (the snapshot stays pending)."""
-        with self.transaction() as c:
-            c.execute(
-                "INSERT OR IGNORE INTO extractions (snapshot_id, kind, version, data) "
-                "VALUES (?, ?, ?, ?)",
-                (snapshot_id, kind, version, json.dumps(data, ensure_ascii=False, default=str)),
-            )
-
-    def latest_good_hashes(self) -> dict[str, str]:
-        """Watched URL -> content hash of its last usable snapshot (one query for all pages)."""
-        rows = self.conn.execute(
-            "SELECT p.url, s.content_hash FROM snapshots s JOIN pages p ON p.id = s.page_id "
-            "WHERE s.id IN (SELECT max(id) FROM snapshots WHERE error IS NULL "
-            "AND status BETWEEN 200 AND 299 AND size > 0 AND not_modified = 0 "
-            "AND outcome NOT IN ('failed', 'unchanged') GROUP BY page_id)"
-        ).fetchall()
-        return dict(rows)
-
-    def pending_snapshot_id(self, url: str, content_hash: str) -> int | None:
-        """The newest pending snapshot of watched `url` with this content."""
-        row = self.conn.execute(
-            "SELECT s.id FROM snapshots s JOIN pages p ON p.id = s.page_id WHERE p.url = ? "
-            "AND s.content_hash = ? AND s.outcome = 'pending' ORDER BY s.id DESC LIMIT 1",
-            (url, content_hash),
-        ).fetchone()
-        return row[0] if row else None
-
     def save_processed(
         self,
         snap: Snapshot,
