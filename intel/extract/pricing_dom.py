@@ -596,9 +596,24 @@ def find_cards(root: etree._Element) -> list[tuple[etree._Element, str]]:
                     break
             if len(cards) > 1:
                 return []
-    order = {el: i for i, el in enumerate(root.iter())}
-    cards.sort(key=lambda cn: order.get(cn[0], 0))
+    cards.sort(key=lambda cn: _doc_position(cn[0], root))
     return cards
+
+
+def _doc_position(el: etree._Element, root: etree._Element) -> tuple[int, ...]:
+    """A key that sorts elements in document order: the child indexes from `root` down.
+
+    (Numbering every element of the page to sort a few cards costs more.) An element
+    outside `root` sorts with `root` itself, first.
+    """
+    path: list[int] = []
+    while el is not root:
+        parent = el.getparent()
+        if parent is None:
+            return ()
+        path.append(parent.index(el))
+        el = parent
+    return tuple(reversed(path))
 
 
 def _feature_text(li: etree._Element) -> str:
