@@ -79,6 +79,8 @@ _LEAD_MARK = re.compile(r"^[\s✓✔☑✅•·\-–—*+]+")
 #: an element's text with its descendants' (lxml.html's `text_content()`, for plain elements)
 #: (the same string as XPath's string(); serialising as text costs a quarter of the XPath call)
 _string = partial(etree.tostring, method="text", encoding="unicode", with_tail=False)
+#: an element's markup, without its tail: equal markup, equal text and attributes
+_markup = partial(etree.tostring, with_tail=False)
 
 
 @dataclass
@@ -831,6 +833,7 @@ def table_plans(root: etree._Element, lang: str | None, known: set[str]) -> list
     """Plans (names, per-column features and prices) from comparison tables with plans as columns."""
     plans: dict[str, dict[str, Any]] = {}
     order: list[str] = []
+    cell_memo: dict[bytes, tuple[str, bool, bool, bool | str]] = {}
     for table in root.iter("table"):
         rows = [tr for tr in table.iter("tr") if next(tr.iterancestors("table")) is table]
         if len(rows) < 2:
@@ -869,8 +872,20 @@ def table_plans(root: etree._Element, lang: str | None, known: set[str]) -> list
                     }
                     plans[key] = plan
                     order.append(key)
-                cell_text = clean(_string(cell) if len(cell) else cell.text)
-                if not label_prices and has_price(cell_text):
+                # Comparison tables repeat a few cells ("✓", an icon, "—") hundreds of
+                # times: what a cell says is read once per distinct markup.
+                sig = _markup(cell)
+                said = cell_memo.get(sig)
+                if said is None:
+                    text = clean(_string(cell) if len(cell) else cell.text)
+                    said = cell_memo[sig] = (
+                        text,
+                        has_price(text),
+                        CUSTOM_RE.match(text.strip()) is not None,
+                        _cell_state(cell, text),
+                    )
+                cell_text, priced, custom, state = said
+                if not label_prices and priced:
                     ps = read_prices(text_lines(cell), lang)
                     for p in ps:
                         if p["period"] is None:
@@ -878,10 +893,9 @@ def table_plans(root: etree._Element, lang: str | None, known: set[str]) -> list
                         p["per_seat"] = p["per_seat"] or is_per_seat(label)
                     plan["prices"] = dedupe_prices(plan["prices"] + ps)
                     continue
-                if CUSTOM_RE.match(cell_text.strip()):
+                if custom:
                     plan["custom"] = True
                     continue
-                state = _cell_state(cell, cell_text)
                 if state is True:
                     feat = label
                 elif state:
