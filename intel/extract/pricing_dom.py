@@ -520,21 +520,24 @@ def price_elements(root: etree._Element) -> list[etree._Element]:
             continue
         hit = None
         if digit:
-            for a in _ancestors_upto(host, 3):
+            a = host  # then up to 3 ancestors
+            for _ in range(4):
                 if len(a) > 12:
                     break  # a container of many blocks is no longer "one price"
-                if a not in holders:
-                    # No currency, so no price; and an ancestor's text holds this one's, so
-                    # "too long" would still stop the climb at the next element read.
-                    continue
-                if a in verdicts:
-                    verdict = verdicts[a]
-                else:
-                    verdict = verdicts[a] = _price_verdict(a)
-                if verdict is None:
-                    break
-                if verdict:
-                    hit = a
+                if a in holders:
+                    if a in verdicts:
+                        verdict = verdicts[a]
+                    else:
+                        verdict = verdicts[a] = _price_verdict(a)
+                    if verdict is None:
+                        break
+                    if verdict:
+                        hit = a
+                        break
+                # else: no currency, so no price; and an ancestor's text holds this one's,
+                # so "too long" would still stop the climb at the next element read.
+                a = a.getparent()
+                if a is None:
                     break
         else:
             # "Free" as a heading is a plan's name; "Contact us" as a heading is its price
@@ -649,6 +652,11 @@ def _not_included(el: etree._Element) -> bool:
     cls = el.get("class") or ""
     if _OFF_CLASS.search(cls):
         return True
+    # The label words can only come from the markup: without "not"/"unavailable" in it
+    # (nor a character reference that could hide a letter), neither can be in the labels.
+    markup = _markup(el).lower()
+    if b"not" not in markup and b"unavailable" not in markup and b"&#" not in markup:
+        return bool(_CROSS_LEAD.match(clean(_string(el))))
     blob = " ".join(
         f"{e.get('class') or ''} {e.get('aria-label') or ''} {e.get('title') or ''} {e.get('alt') or ''}"
         for e in el.iter()
