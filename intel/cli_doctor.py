@@ -76,13 +76,19 @@ def _checks(data_dir: Path, watchlist_path: Path) -> list[tuple[str, bool, str]]
     except IntelError as exc:
         out.append(("store", False, str(exc)))
 
-    try:
-        from index.writer import check_index  # type: ignore[attr-defined]
+    from index.writer import check_index
 
-        ok, detail = check_index(data_dir / "index")
-        out.append(("index", ok, detail if ok else f"{detail}: run `intel reindex`"))
-    except ImportError:
-        pass
+    problem = check_index(data_dir / "index")
+    if problem is None:
+        out.append(("index", True, f"{data_dir / 'index'} healthy"))
+    elif problem == "missing":
+        out.append(
+            ("index", True, "not built yet (the next `intel run` or `intel search` builds it)")
+        )
+    else:
+        out.append(
+            ("index", False, f"{problem}: run `intel reindex` (it is rebuilt from the store)")
+        )
 
     if watchlist is not None and watchlist.smtp is not None:
         smtp = watchlist.smtp

@@ -24,8 +24,14 @@ def test_doctor_flags_bad_watchlist_and_unreachable_smtp(tmp_path):
     assert lines["python"].startswith("ok")
     assert lines["watchlist"].startswith("ok") and "1 competitors, 1 pages" in lines["watchlist"]
     assert lines["store"].startswith("ok")
+    assert lines["index"].startswith("ok") and "not built yet" in lines["index"]
     assert lines["smtp"].startswith("FIX") and "not reachable" in lines["smtp"]
 
     wl.write_text("competitors: [{name: A, pages: [{url: https://a.example/, kind: blog}]}]\n")
     r = CliRunner().invoke(cli, ["doctor", "--data", str(tmp_path / "d"), "--watchlist", str(wl)])
     assert "FIX  watchlist" in r.output and "unknown kind 'blog'" in r.output
+
+    (tmp_path / "d" / "index").mkdir()
+    (tmp_path / "d" / "index" / "_intel_1.toc").write_bytes(b"garbage")
+    r = CliRunner().invoke(cli, ["doctor", "--data", str(tmp_path / "d"), "--watchlist", str(wl)])
+    assert "FIX  index" in r.output and "intel reindex" in r.output
