@@ -48,11 +48,16 @@ def read_meta(index_dir: str | Path) -> dict[str, Any]:
 def check_index(index_dir: str | Path) -> str | None:
     """Why the index cannot be used as it is ("missing", "stale: ...", "corrupt: ..."), or None."""
     index_dir = Path(index_dir)
-    try:
-        if not index_dir.is_dir() or not whoosh_index.exists_in(str(index_dir), INDEX_NAME):
-            return "missing"
-    except Exception as exc:  # a damaged table of contents fails already here
-        return f"corrupt: {type(exc).__name__}: {exc}"
+    if not index_dir.is_dir():
+        return "missing"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            if not whoosh_index.exists_in(str(index_dir), INDEX_NAME):
+                return "missing"
+        except Exception as exc:  # a damaged table of contents fails already here
+            gc.collect()  # close the file whoosh left open, quietly
+            return f"corrupt: {type(exc).__name__}: {exc}"
     meta = read_meta(index_dir)
     if meta.get("schema") != SCHEMA_VERSION:
         return f"stale: built with schema {meta.get('schema')}, this version uses {SCHEMA_VERSION}"
