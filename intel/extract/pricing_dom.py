@@ -101,7 +101,8 @@ class Line:
 
 
 def clean(text: str | None) -> str:
-    return _WS.sub(" ", text or "").strip()
+    """Whitespace runs as one space, none at the ends (str.split's whitespace is regex \\s)."""
+    return " ".join(text.split()) if text else ""
 
 
 _NOISE_TAGS = ("script", "style", "noscript", "template", "head", "nav", "iframe", "object")
@@ -796,9 +797,14 @@ def card_plan(card: etree._Element, name: str, lang: str | None) -> dict[str, An
 def _cells(tr: etree._Element) -> list[etree._Element]:
     out = []
     for c in tr:
-        if c.tag in ("td", "th"):
+        tag = c.tag
+        if tag == "td" or tag == "th":
+            colspan = c.get("colspan")
+            if not colspan:
+                out.append(c)
+                continue
             try:
-                span = max(1, min(int(c.get("colspan") or 1), 20))
+                span = max(1, min(int(colspan), 20))
             except ValueError:
                 span = 1
             out.extend([c] * span)
@@ -857,7 +863,7 @@ def table_plans(root: etree._Element, lang: str | None, known: set[str]) -> list
     """Plans (names, per-column features and prices) from comparison tables with plans as columns."""
     plans: dict[str, dict[str, Any]] = {}
     order: list[str] = []
-    cell_memo: dict[bytes, tuple[str, bool, bool, bool | str]] = {}
+    cell_memo: dict[bytes | str, tuple[str, bool, bool, bool | str]] = {}
     for table in root.iter("table"):
         rows = [tr for tr in table.iter("tr") if next(tr.iterancestors("table")) is table]
         if len(rows) < 2:
@@ -898,7 +904,8 @@ def table_plans(root: etree._Element, lang: str | None, known: set[str]) -> list
                     order.append(key)
                 # Comparison tables repeat a few cells ("✓", an icon, "—") hundreds of
                 # times: what a cell says is read once per distinct markup.
-                sig = _markup(cell)
+                # (a cell without children says what its text says: the text is the key)
+                sig = _markup(cell) if len(cell) else (cell.text or "")
                 said = cell_memo.get(sig)
                 if said is None:
                     text = clean(_string(cell) if len(cell) else cell.text)
