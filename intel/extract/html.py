@@ -41,7 +41,7 @@ def decode(body: bytes, content_type: str | None = None) -> str:
 # U+FFFE/U+FFFF): a hostile or broken page may carry them, and lxml refuses any text
 # containing them later, deep inside an extractor. They carry no meaning: drop them once.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_CONTROL_BYTES = bytes(range(0x09)) + b"\x0b\x0c" + bytes(range(0x0E, 0x20))
+_CONTROL_BYTES = [bytes([c]) for c in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20))]
 _PLAIN_PARSER = etree.HTMLParser()
 
 
@@ -55,8 +55,9 @@ def _xml_safe(html: str) -> str:
         raw = html.encode("utf-8")  # lone surrogates refuse to encode
     except UnicodeEncodeError:
         return _NOT_XML.sub("", html)
+    # One memchr per control character (in UTF-8 their bytes stand only for themselves).
     if (
-        len(raw.translate(None, _CONTROL_BYTES)) == len(raw)
+        not any(c in raw for c in _CONTROL_BYTES)
         and b"\xef\xbf\xbe" not in raw
         and b"\xef\xbf\xbf" not in raw
     ):
