@@ -69,7 +69,24 @@ def extract_pricing(html: str, url: str = "") -> dict[str, Any]:
         for plan in plans
     ):
         _fill_currency(plans, _page_currency(text, lang))
+    _both_billings(plans)
     return {"plans": plans, "source": source, "text": text}
+
+
+def _both_billings(plans: list[dict[str, Any]]) -> None:
+    """A card showing "$29/mo" and "$290/yr" offers both billings: each price says which.
+
+    Without it the two are told apart by period only, and a page that later adds a
+    "billed annually" line would look like a new price.
+    """
+    for plan in plans:
+        prices = plan["prices"]
+        if len(prices) < 2 or any(p.get("billing") for p in prices):
+            continue
+        periods = {p.get("period") for p in prices}
+        if "month" in periods and "year" in periods:
+            for p in prices:
+                p["billing"] = {"month": "monthly", "year": "annual"}.get(p.get("period"))
 
 
 def _main_text(el: Any) -> str:

@@ -99,6 +99,9 @@ def blobs_from_scripts(scripts: list[tuple[str | None, str]]) -> list[Any]:
             continue
         if "price" not in text and "plan" not in text and "data:application/json" not in text:
             continue
+        iife = _nuxt2_state(text)
+        if iife is not None:
+            out.append(iife)
         for m in _ASSIGN.finditer(text):
             try:
                 value, _ = json.JSONDecoder().raw_decode(text, m.end())
@@ -113,6 +116,129 @@ def blobs_from_scripts(scripts: list[tuple[str | None, str]]) -> list[Any]:
             if value is not None:
                 out.append(value)
     return out
+
+
+# Nuxt 2 writes its state as a function of its repeated values:
+# window.__NUXT__=(function(a,b,c){return {data:[{price:b,currency:a}]}}("USD",19,"month"))
+_NUXT2 = re.compile(r"__NUXT__\s*=\s*\(?\s*function\s*\(([\w$,\s]*)\)\s*\{\s*return\s+", re.S)
+_JS_TOKEN = re.compile(
+    r"""\s*(?:(?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')|(?P<num>-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"""
+    r"|(?P<word>[A-Za-z_$][\w$]*)|(?P<punct>[{}\[\]:,()]))",
+    re.S,
+)
+
+
+class _JSError(ValueError):
+    pass
+
+
+def _nuxt2_state(text: str) -> Any:
+    """The state of a Nuxt 2 page, its parameters replaced by the call's arguments; else None."""
+    m = _NUXT2.search(text)
+    if m is None:
+        return None
+    params = [p.strip() for p in m.group(1).split(",") if p.strip()]
+    try:
+        body, pos = _js_value(text, m.end(), {})
+        # "}" closes the function, then "(" opens the call with the argument values
+        close = _JS_TOKEN.match(text, pos)
+        if close is None or close.group("punct") != "}":
+            return None
+        args_at = text.find("(", close.end())
+        if args_at < 0:
+            return None
+        args, _ = _js_list(text, args_at + 1, {}, ")")
+    except (_JSError, RecursionError):
+        return None
+    env = dict(zip(params, args, strict=False))
+    return _bind(body, env)
+
+
+class _Param(str):
+    """A parameter name standing for a value of the call."""
+
+
+def _bind(value: Any, env: dict[str, Any]) -> Any:
+    if isinstance(value, _Param):
+        return env.get(str(value))
+    if isinstance(value, dict):
+        return {k: _bind(v, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_bind(v, env) for v in value]
+    return value
+
+
+def _js_value(text: str, pos: int, env: dict[str, Any], depth: int = 0) -> tuple[Any, int]:
+    """One JavaScript literal (object, array, string, number, word) from `pos`."""
+    if depth > 40:
+        raise _JSError("too deep")
+    t = _JS_TOKEN.match(text, pos)
+    if t is None:
+        raise _JSError(f"unexpected at {pos}")
+    if t.group("str") is not None:
+        raw = t.group("str")
+        try:
+            return json.loads(
+                '"' + raw[1:-1].replace("\\'", "'").replace('"', '\\"') + '"'
+                if raw[0] == "'"
+                else raw
+            ), t.end()
+        except ValueError:
+            return raw[1:-1], t.end()
+    if t.group("num") is not None:
+        n = t.group("num")
+        return (float(n) if any(c in n for c in ".eE") else int(n)), t.end()
+    w = t.group("word")
+    if w is not None:
+        consts = {"true": True, "false": False, "null": None, "undefined": None}
+        if w in consts:
+            return consts[w], t.end()
+        if w == "void":
+            _, end = _js_value(text, t.end(), env, depth + 1)
+            return None, end
+        return _Param(w), t.end()
+    p = t.group("punct")
+    if p == "[":
+        return _js_list(text, t.end(), env, "]", depth + 1)
+    if p == "{":
+        obj: dict[str, Any] = {}
+        pos = t.end()
+        while True:
+            k = _JS_TOKEN.match(text, pos)
+            if k is None:
+                raise _JSError("object")
+            if k.group("punct") == "}":
+                return obj, k.end()
+            if k.group("punct") == ",":
+                pos = k.end()
+                continue
+            key = k.group("word") or k.group("num")
+            if key is None and k.group("str") is not None:
+                key = k.group("str")[1:-1]
+            if key is None:
+                raise _JSError("key")
+            colon = _JS_TOKEN.match(text, k.end())
+            if colon is None or colon.group("punct") != ":":
+                raise _JSError("colon")
+            obj[key], pos = _js_value(text, colon.end(), env, depth + 1)
+    raise _JSError(f"unexpected {p!r}")
+
+
+def _js_list(
+    text: str, pos: int, env: dict[str, Any], close: str, depth: int = 0
+) -> tuple[list[Any], int]:
+    out: list[Any] = []
+    while True:
+        t = _JS_TOKEN.match(text, pos)
+        if t is None:
+            raise _JSError("list")
+        if t.group("punct") == close:
+            return out, t.end()
+        if t.group("punct") == ",":
+            pos = t.end()
+            continue
+        value, pos = _js_value(text, pos, env, depth + 1)
+        out.append(value)
 
 
 def _loads(text: str) -> Any:
@@ -241,7 +367,8 @@ def _offer_prices(offer: dict[str, Any], lang: str | None) -> list[dict[str, Any
             spec.get("referenceQuantity") if isinstance(spec.get("referenceQuantity"), dict) else {}
         )
         ref_text = f"{ref.get('unitText') or ''} {ref.get('unitCode') or ''}"
-        period = _duration_period(unit) or period_of(unit)
+        # "price per referenceQuantity": a quantity of one MON/ANN is the price's period
+        period = _duration_period(unit) or period_of(unit) or _duration_period(ref_text)
         billing = (
             billing_of_token(str(spec.get("billingDuration") or ""))
             if spec.get("billingIncrement")
@@ -431,6 +558,13 @@ def _collect(
         return
     if isinstance(value, dict):
         sub_unit = next((str(value[k]) for k in _UNIT_KEYS if isinstance(value.get(k), str)), unit)
+        for k in _UNIT_KEYS:
+            # Stripe-style {"recurring": {"interval": "month"}}: the unit one level down
+            inner = value.get(k)
+            if sub_unit == unit and isinstance(inner, dict):
+                sub_unit = next(
+                    (str(inner[j]) for j in _UNIT_KEYS if isinstance(inner.get(j), str)), unit
+                )
         sub_billing = _key_billing(sub_unit) if sub_unit != unit else None
         sub_cur = next(
             (

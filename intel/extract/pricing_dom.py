@@ -414,6 +414,21 @@ def name_of(card: etree._Element) -> str | None:
             t = _name_text(e)
             if t:
                 return t
+    # No visible name: builders (Framer, Webflow) often put it in the card's aria-label
+    # or in the alt of the plan's artwork.
+    # ... or it is the card's leading bold text (`<li><b>Family</b><div>$9</div>..`)
+    first = next((c for c in card if isinstance(c.tag, str)), None)
+    if first is not None and first.tag in ("b", "strong") and not clean(card.text):
+        t = _name_text(first)
+        if t:
+            return t
+    label = clean(card.get("aria-label"))
+    if label and good_name(label):
+        return label
+    for img in card.iter("img"):
+        alt = clean(img.get("alt"))
+        if alt and good_name(alt) and next(img.iterancestors("li"), None) is None:
+            return alt
     return None
 
 
@@ -425,6 +440,16 @@ def _ancestors_upto(el: etree._Element, n: int) -> Iterator[etree._Element]:
         yield a
 
 
+def _li_card(li: etree._Element) -> bool:
+    """A list item built of blocks and a button (`<li class="tier"><strong>..<div>..<button>`)
+    is a plan card in a list of plans; a feature bullet is a line of text with an icon."""
+    return (
+        len(li) >= 2
+        and any(c.tag in ("div", "p") for c in li)
+        and any(c.tag in ("button", "a") or c.find(".//button") is not None for c in li)
+    )
+
+
 def _excluded(el: etree._Element) -> bool:
     """Prices in tables, struck-through prices and prices inside a feature bullet are not plan prices."""
     for a in el.iterancestors():
@@ -433,7 +458,8 @@ def _excluded(el: etree._Element) -> bool:
             return True
         if tag == "li":
             if (
-                a.find(".//h1") is None
+                not _li_card(a)
+                and a.find(".//h1") is None
                 and a.find(".//h2") is None
                 and a.find(".//h3") is None
                 and (a.find(".//h4") is None and len(clean(_string(a))) < 160)
@@ -709,6 +735,14 @@ def plan_key(name: str) -> str:
     return " ".join(w for w in words if w not in ("plan", "tier", "the")) or name.casefold()
 
 
+# A period written before the amount: "月額 980円", "Monthly: $10", "mensuel 9 €".
+_LEAD_PERIOD = re.compile(
+    r"(月額|年額|月々|monthly|yearly|annually|per month|per year|monatlich|jährlich|mensuel|annuel"
+    r"|mensual|anual)\s*[:：]?\s*$",
+    re.I,
+)
+
+
 def read_prices(lines: list[Line], lang: str | None) -> list[dict[str, Any]]:
     """Every price a card shows, with what the words around it say."""
     out: list[dict[str, Any]] = []
@@ -729,11 +763,15 @@ def read_prices(lines: list[Line], lang: str | None) -> list[dict[str, Any]]:
                     if period_of(context) or billing_of(context):
                         break
             billing = line.hint_at(start) or billing_of(context) or billing_of(before)
+            period = period_of(context)
+            if period is None:
+                lead = _LEAD_PERIOD.search(before)
+                period = period_of(lead.group(1)) if lead else None
             out.append(
                 {
                     "amount": amount,
                     "currency": code,
-                    "period": period_of(context),
+                    "period": period,
                     "billing": billing,
                     "per_seat": is_per_seat(context) or is_per_seat(before),
                     "text": clean(f"{line.text[start:end]} {context}")[:100],
@@ -775,10 +813,47 @@ def dedupe_prices(prices: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+_HIDDEN_CLASS = re.compile(r"(?:^|\s)(?:hidden|d-none|is-hidden|hide)(?:\s|$)")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+
+def _hidden(el: etree._Element) -> bool:
+    return (
+        el.get("hidden") is not None
+        or bool(_HIDDEN_STYLE.search(el.get("style") or ""))
+        or bool(_HIDDEN_CLASS.search(el.get("class") or ""))
+    )
+
+
+def _shown_currency(card: etree._Element, lang: str | None) -> list[dict[str, Any]]:
+    """A card priced in several currencies is a currency switcher: the prices shown now.
+
+    The inactive currencies sit hidden in the DOM and their order changes between
+    builds; only what a visitor sees is the plan's price. Empty when hiding does not
+    settle on one currency (then the card is read as it is).
+    """
+    clone = copy.deepcopy(card)
+    for el in [e for e in clone.iter() if isinstance(e.tag, str) and e is not clone and _hidden(e)]:
+        parent = el.getparent()
+        if parent is None:
+            continue
+        if el.tail:
+            prev = el.getprevious()
+            if prev is not None:
+                prev.tail = (prev.tail or "") + el.tail
+            else:
+                parent.text = (parent.text or "") + el.tail
+        parent.remove(el)
+    prices = read_prices(text_lines(clone), lang)
+    return prices if len({p["currency"] for p in prices}) == 1 else []
+
+
 def card_plan(card: etree._Element, name: str, lang: str | None) -> dict[str, Any]:
     li_lines: dict[etree._Element, list[str]] = {}
     lines = text_lines(card, li_lines)
     prices = read_prices(lines, lang)
+    if len({p["currency"] for p in prices}) >= 2:
+        prices = _shown_currency(card, lang) or prices
     texts = [ln.text for ln in lines if not ln.in_li]
     custom = not prices and any(CUSTOM_RE.match(t) for t in texts)
     free_marker = any(FREE_RE.match(t) for t in texts if t != name)
@@ -855,8 +930,153 @@ def _cell_state(cell: etree._Element, text: str) -> bool | str:
 def _header_name(cell: etree._Element) -> str:
     for line in text_lines(cell):
         if good_name(line.text):
-            return line.text
+            return _without_custom(line.text)
+    # inline pieces run together ("Core£6/user/mo"): the first element's own text
+    for e in cell.iter():
+        if isinstance(e.tag, str) and e.tag not in SKIP_TEXT:
+            t = clean(e.text)
+            if t and good_name(t):
+                return t
     return ""
+
+
+def _custom_text(text: str) -> bool:
+    """ "Contact sales", also when a template left its period after it ("Auf Anfrage / Monat")."""
+    text = text.strip()
+    return bool(CUSTOM_RE.match(text) or CUSTOM_RE.match(re.split(r"\s+/|\s+per\s", text)[0]))
+
+
+def _new_plan(name: str) -> dict[str, Any]:
+    return {"name": name, "prices": [], "free": False, "custom": False, "features": []}
+
+
+def _header_prices(
+    head: etree._Element,
+    cols: list[str],
+    keys: list[str],
+    plans: dict[str, dict[str, Any]],
+    order: list[str],
+    lang: str | None,
+) -> None:
+    """Prices written under the plan names in a table's header row ("Basis / CHF 19.– / Monat")."""
+    for col, key, cell in zip(cols, keys, _cells(head)[1:], strict=False):
+        if not col:
+            continue
+        lines = text_lines(cell)
+        ps = read_prices(lines, lang)
+        custom = not ps and any(
+            _custom_text(t)
+            for t in [ln.text for ln in lines] + [clean(e.text) for e in cell.iter()]
+            if t and t != col
+        )
+        if not (ps or custom):
+            continue
+        plan = plans.get(key)
+        if plan is None:
+            plan = plans[key] = _new_plan(col)
+            order.append(key)
+        if ps:
+            plan["prices"] = dedupe_prices(plan["prices"] + ps)
+        else:
+            plan["custom"] = True
+
+
+_PRICE_HEAD = re.compile(
+    r"price|pricing|cost|fee|\brate\b|monthly|annual|yearly|preis|prix|tarif|precio|preço|prezzo"
+    r"|prijs|pris\b|cena|料金|価格|价格|요금",
+    re.I,
+)
+
+
+def _without_custom(text: str) -> str:
+    """A name run together with its "Contact us" ("EnterpriseContact us") loses the label."""
+    for k in range(1, len(text)):
+        if text[k].isupper() and CUSTOM_RE.match(text[k:]):
+            head = text[:k].strip()
+            if good_name(head):
+                return head
+    return text
+
+
+def _column_terms(label: str) -> tuple[str | None, str | None]:
+    """(period, billing) of a price column's heading: "Jährlich (pro Monat)" is billed
+    yearly, quoted per month; "Monthly" is both; "Price / year" is a yearly period."""
+    inner = re.search(r"\(([^)]*)\)", label)
+    outer = re.sub(r"\([^)]*\)", " ", label)
+    said = period_of(outer)
+    period = (period_of(inner.group(1)) if inner else None) or said
+    billing = billing_of(label) or (
+        {"year": "annual", "month": "monthly"}.get(said or "") if inner or said else None
+    )
+    return period, billing
+
+
+def _row_plans(rows: list[etree._Element], lang: str | None) -> list[dict[str, Any]] | None:
+    """Plans of a table with one ROW per plan ("Plan | Price | Users | Storage"), else None.
+
+    Told from a comparison table (plans as columns) by where its prices are: down one
+    column over several rows, rather than along one row over several columns.
+    """
+    # Cheap test first (comparison tables are long): a heading row naming a price column.
+    head_cells = _cells(rows[0])[1:]
+    if not any(
+        _PRICE_HEAD.search(t) or period_of(t) for t in (clean(_string(c)) for c in head_cells)
+    ):
+        return None
+    grid = [_cells(tr) for tr in rows]
+    texts = [[clean(_string(c)) for c in cells] for cells in grid]
+    priced = [[j for j, t in enumerate(row) if j and has_price(t)] for row in texts]
+    price_rows = [i for i, js in enumerate(priced) if js]
+    price_cols = {j for js in priced for j in js}
+    if len(price_rows) < 2 or len(price_rows) < len(price_cols):
+        return None
+    if not all(_header_name(grid[i][0]) for i in price_rows):
+        return None
+    if 0 in price_rows:
+        return None
+    head = 0
+    labels = texts[head]
+    # ... and its price column is headed by a price word, not by a plan's name
+    if not all(
+        j < len(labels) and (_PRICE_HEAD.search(labels[j]) or period_of(labels[j]))
+        for j in price_cols
+    ):
+        return None
+    out: list[dict[str, Any]] = []
+    for i, (cells, row) in enumerate(zip(grid, texts, strict=True)):
+        if i == head or len(cells) < 2:
+            continue
+        name = _header_name(cells[0])
+        if not name:
+            continue
+        plan = _new_plan(name)
+        for j in range(1, len(cells)):
+            if cells[j] is cells[j - 1]:
+                continue
+            label = labels[j] if j < len(labels) else ""
+            if j in price_cols:
+                ps = read_prices(text_lines(cells[j]), lang)
+                period, billing = _column_terms(label)
+                for p in ps:
+                    p["period"] = p["period"] or period
+                    p["billing"] = p["billing"] or billing
+                    p["per_seat"] = p["per_seat"] or is_per_seat(label)
+                plan["prices"] = dedupe_prices(plan["prices"] + ps)
+                if not ps and _custom_text(row[j]):
+                    plan["custom"] = True
+                continue
+            if not label:
+                continue
+            state = _cell_state(cells[j], row[j])
+            if state is True:
+                plan["features"].append(label)
+            elif state:
+                plan["features"].append(f"{label}: {state}")
+        if plan["prices"]:
+            plan["custom"] = False
+        plan["free"] = any(p["amount"] == 0 for p in plan["prices"])
+        out.append(plan)
+    return out
 
 
 def table_plans(root: etree._Element, lang: str | None, known: set[str]) -> list[dict[str, Any]]:
@@ -867,6 +1087,14 @@ def table_plans(root: etree._Element, lang: str | None, known: set[str]) -> list
     for table in root.iter("table"):
         rows = [tr for tr in table.iter("tr") if next(tr.iterancestors("table")) is table]
         if len(rows) < 2:
+            continue
+        by_row = _row_plans(rows, lang)
+        if by_row is not None:
+            for plan in by_row:
+                key = plan_key(plan["name"])
+                if key not in plans:
+                    plans[key] = plan
+                    order.append(key)
             continue
         head_i = 0
         cols: list[str] = []
@@ -880,6 +1108,7 @@ def table_plans(root: etree._Element, lang: str | None, known: set[str]) -> list
         if not cols:
             continue
         keys = [plan_key(c) if c else "" for c in cols]
+        _header_prices(rows[head_i], cols, keys, plans, order, lang)
         for tr in rows[head_i + 1 :]:
             cells = _cells(tr)
             if len({id(c) for c in cells}) < 2:

@@ -141,7 +141,7 @@ _ONE_TIME = re.compile(
     re.I,
 )
 _MONTH = re.compile(
-    r"/\s*mo\b|/\s*m\b|\bmo\.|\bmonths?\b|\bmonthly\b|\bmth\b|\bmes\b|\bmensual|\bmonat|\bmtl\b"
+    r"/\s*mo\b|/\s*m\b|\bmo\.|\bmonths?\b|\bpcm\b|\bp/m\b|\bmån\b|\bmies\b|\bmonthly\b|\bmth\b|\bmes\b|\bmensual|\bmonat|\bmtl\b"
     r"|\bmois\b|\bmensuel|\bmaand|\bmånad|\bmese\b|\bmiesi|\bmês\b|月|個月",
     re.I,
 )

@@ -1,0 +1,202 @@
+"""Pricing markup the dev corpus does not show, read as a visitor reads it.
+
+Each test is one way real pricing pages are built (found by writing held-out pages of
+other builders: tests/data/heldout/pricing-*): a table with one row per plan, prices in a
+comparison table's header row, plan cards as list items, names only in an aria-label,
+currency switchers, UK "pcm", periods written before the amount, Stripe objects in
+`__NEXT_DATA__`, a Nuxt 2 state function, JSON-LD unit codes.
+"""
+
+from __future__ import annotations
+
+import json
+
+from intel.extract.pricing import PricingExtractor
+
+X = PricingExtractor()
+URL = "https://rival.example/pricing"
+
+
+def _page(body: str, lang: str = "en", head: str = "") -> str:
+    return f'<html lang="{lang}"><head><title>Pricing</title>{head}</head><body><main>{body}</main></body></html>'
+
+
+def _plans(html: str) -> dict[str, dict]:
+    return {p["name"]: p for p in X.extract(html, URL)["plans"]}
+
+
+def _price(plan: dict) -> tuple:
+    return tuple((p["amount"], p["currency"], p["period"], p["billing"]) for p in plan["prices"])
+
+
+def _diff(before: str, after: str) -> list[dict]:
+    return [c.to_dict() for c in X.diff(X.extract(before, URL), X.extract(after, URL))]
+
+
+ROWS = """<table><thead><tr><th>Plan</th><th>Price</th><th>Users</th><th></th></tr></thead><tbody>
+<tr><th>Starter</th><td>$9 / month</td><td>1</td><td><a href="/s">Select</a></td></tr>
+<tr><th>Team</th><td>{team}</td><td>10</td><td><a href="/s">Select</a></td></tr>
+<tr><th>Enterprise</th><td>Contact us</td><td>Unlimited</td><td><a href="/s">Select</a></td></tr>
+</tbody></table>"""
+
+
+def test_a_table_with_one_row_per_plan_gives_one_plan_per_row() -> None:
+    plans = _plans(_page(ROWS.format(team="$29 / month")))
+    assert list(plans) == ["Starter", "Team", "Enterprise"]
+    assert _price(plans["Team"]) == ((29.0, "USD", "month", None),)
+    assert plans["Enterprise"]["custom"] and "Users: 10" in plans["Team"]["features"]
+    moves = _diff(_page(ROWS.format(team="$29 / month")), _page(ROWS.format(team="$35 / month")))
+    assert [(m["type"], m["plan"], m["old_price"], m["new_price"]) for m in moves] == [
+        ("price_change", "Team", 29.0, 35.0)
+    ]
+
+
+def test_row_table_columns_say_billing_and_period() -> None:
+    table = """<table><tr><th>Tarif</th><th>Monatlich</th><th>Jährlich (pro Monat)</th></tr>
+    <tr><td><strong>Mittel</strong><br><span>Für Händler</span></td><td>59 €</td><td>49 €</td></tr>
+    <tr><td><strong>Groß</strong><br><span>Für Marken</span></td><td>119 €</td><td>99 €</td></tr></table>"""
+    plans = _plans(_page(table, lang="de-AT"))
+    assert _price(plans["Mittel"]) == (
+        (59.0, "EUR", "month", "monthly"),
+        (49.0, "EUR", "month", "annual"),
+    )
+
+
+def test_a_comparison_table_is_not_mistaken_for_rows_of_plans() -> None:
+    table = """<table><tr><th></th><th>Basic</th><th>Pro</th></tr>
+    <tr><td>Price</td><td>$10/mo</td><td>$20/mo</td></tr>
+    <tr><td>Extra seat</td><td>$5/mo</td><td>$4/mo</td></tr>
+    <tr><td>Storage add-on</td><td>$1/mo</td><td>$1/mo</td></tr></table>"""
+    assert set(_plans(_page(table))) == {"Basic", "Pro"}
+
+
+HEADER = """<table><thead><tr><th></th><th>Basis<div class='price'>CHF 19.–<small> / Monat</small></div></th>
+<th>Firma<div class='price'>{firma}<small> / Monat</small></div></th></tr></thead>
+<tbody><tr><td>Benutzer</td><td>1</td><td>Unbegrenzt</td></tr></tbody></table>"""
+
+
+def test_prices_in_a_comparison_tables_header_row_and_contact_sales() -> None:
+    before, after = (
+        _page(HEADER.format(firma=f), lang="de-CH") for f in ("CHF 129.–", "Auf Anfrage")
+    )
+    assert _price(_plans(before)["Firma"]) == ((129.0, "CHF", "month", None),)
+    assert _plans(after)["Firma"]["custom"]
+    moves = _diff(before, after)
+    assert [(m["type"], m["plan"], m["old_price"], m["new_price"]) for m in moves] == [
+        ("price_change", "Firma", 129.0, None)
+    ]
+
+
+def test_header_name_run_together_with_contact_us() -> None:
+    table = """<table><tr><th></th><th><span>Core</span><span>£6</span><span>/user/mo</span></th>
+    <th><span>Enterprise</span><span>Contact us</span></th></tr>
+    <tr><td>SSO</td><td>—</td><td>✓</td></tr></table>"""
+    plans = _plans(_page(table, lang="en-GB"))
+    assert set(plans) == {"Core", "Enterprise"} and plans["Enterprise"]["custom"]
+    assert _price(plans["Core"]) == ((6.0, "GBP", "month", None),)
+
+
+def test_list_items_built_like_cards_are_plans_and_bold_text_names_them() -> None:
+    items = "".join(
+        f'<li><b>{n}</b><div>{p}<small>/month</small></div><p>For {n}</p><a href="/buy">Buy</a></li>'
+        for n, p in [("Personal", "$5"), ("Family", "$9")]
+    )
+    plans = _plans(_page(f"<ol>{items}</ol>"))
+    assert {n: _price(p) for n, p in plans.items()} == {
+        "Personal": ((5.0, "USD", "month", None),),
+        "Family": ((9.0, "USD", "month", None),),
+    }
+
+
+def test_a_feature_bullet_with_a_price_is_still_not_a_plan() -> None:
+    card = (
+        '<div class="c"><h3>{n}</h3><p>{p}/mo</p><ul><li>Extra seats $5/mo</li>'
+        "<li>Unlimited <span>projects</span></li></ul></div>"
+    )
+    plans = _plans(_page(card.format(n="Pro", p="$20") + card.format(n="Max", p="$40")))
+    assert {n: _price(p) for n, p in plans.items()} == {
+        "Pro": ((20.0, "USD", "month", None),),
+        "Max": ((40.0, "USD", "month", None),),
+    }
+
+
+def test_card_names_from_aria_label_or_artwork_alt() -> None:
+    cards = "".join(
+        f'<div aria-label="{n} plan"><div><img src="/{n}.png" alt="{n}"></div><p>€{p} / month</p></div>'
+        for n, p in [("Solo", 9), ("Crew", 24)]
+    )
+    assert set(_plans(_page(f"<div>{cards}</div>"))) == {"Solo plan", "Crew plan"}
+    cards = "".join(
+        f'<div><div><img src="/{n}.png" alt="{n}"></div><p>€{p} / month</p></div>'
+        for n, p in [("Solo", 9), ("Crew", 24)]
+    )
+    assert set(_plans(_page(f"<div>{cards}</div>"))) == {"Solo", "Crew"}
+
+
+def test_a_currency_switcher_reads_the_currency_shown() -> None:
+    def page(order: list[str]) -> str:
+        amounts = {"usd": "$20", "eur": "19 €", "gbp": "£16"}
+        spans = "".join(
+            f'<span data-currency="{c}"{"" if c == "usd" else " hidden"}>{amounts[c]}</span>'
+            for c in order
+        )
+        other = spans.replace("$20", "$45").replace("19 €", "42 €").replace("£16", "£36")
+        return _page(
+            f"<div><div><h3>Pro</h3><p>{spans} per month</p></div><div><h3>Max</h3><p>{other} per month</p></div></div>"
+        )
+
+    assert _price(_plans(page(["usd", "eur", "gbp"]))["Pro"]) == ((20.0, "USD", "month", None),)
+    assert _diff(page(["usd", "eur", "gbp"]), page(["eur", "gbp", "usd"])) == []
+
+
+def test_uk_pcm_and_a_period_written_before_the_amount() -> None:
+    cards = "<div><div><h3>A</h3><p>£8 pcm</p></div><div><h3>B</h3><p>£19 pcm</p></div></div>"
+    assert _price(_plans(_page(cards, lang="en-GB"))["A"]) == ((8.0, "GBP", "month", None),)
+    cards = "<div><div><h3>ライト</h3><p>月額 <span>980</span>円</p></div><div><h3>プロ</h3><p>月額 <span>2,980</span>円</p></div></div>"
+    assert _price(_plans(_page(cards, lang="ja"))["プロ"]) == ((2980.0, "JPY", "month", None),)
+
+
+def test_a_card_showing_monthly_and_yearly_prices_says_the_billing_of_each() -> None:
+    card = "<div><h3>{n}</h3><p><b>${m}</b>/mo</p><p>or ${y}/yr (save 17%)</p></div>"
+    body = (
+        "<div>"
+        + card.format(n="Personal", m=8, y=80)
+        + card.format(n="Plus", m=29, y=290)
+        + "</div>"
+    )
+    assert _price(_plans(_page(body))["Plus"]) == (
+        (29.0, "USD", "month", "monthly"),
+        (290.0, "USD", "year", "annual"),
+    )
+
+
+def test_stripe_products_in_next_data_are_in_cents_with_a_recurring_interval() -> None:
+    data = {"props": {"pageProps": {"products": [
+        {"name": n, "prices": [{"unit_amount": a, "currency": "usd", "recurring": {"interval": "month"}}]}
+        for n, a in [("Free", 0), ("Team", 1200), ("Org", 2400)]
+    ]}}}  # fmt: skip
+    html = _page(
+        f'<div id="__next"></div><script id="__NEXT_DATA__" type="application/json">{json.dumps(data)}</script>'
+    )
+    assert _price(_plans(html)["Team"])[0][:3] == (12.0, "USD", "month")
+
+
+def test_nuxt2_state_function_is_read_with_its_arguments() -> None:
+    script = (
+        '<script>window.__NUXT__=(function(a,b,c){return {data:[{plans:[{name:"Starter",price:b,'
+        'currency:a,period:c},{name:"Pro",price:39,currency:a,period:c,features:["Logic"]}]}],'
+        'error:null,serverRendered:true}}("USD",19,"month"));</script>'
+    )
+    plans = _plans(_page('<div id="__nuxt"></div>' + script))
+    assert _price(plans["Pro"]) == ((39.0, "USD", "month", None),)
+    assert _price(plans["Starter"]) == ((19.0, "USD", "month", None),)
+
+
+def test_json_ld_reference_quantity_gives_the_period() -> None:
+    ld = {"@context": "https://schema.org", "@type": "SoftwareApplication", "name": "X", "offers": [
+        {"@type": "Offer", "name": n, "price": p, "priceCurrency": "EUR", "priceSpecification": {
+            "@type": "UnitPriceSpecification", "price": p, "priceCurrency": "EUR",
+            "referenceQuantity": {"@type": "QuantitativeValue", "value": 1, "unitCode": "MON"}}}
+        for n, p in [("Basic", 9), ("Plus", 24)]]}  # fmt: skip
+    html = _page("", head=f'<script type="application/ld+json">{json.dumps(ld)}</script>')
+    assert _price(_plans(html)["Plus"]) == ((24.0, "EUR", "month", None),)
