@@ -200,3 +200,32 @@ def test_json_ld_reference_quantity_gives_the_period() -> None:
         for n, p in [("Basic", 9), ("Plus", 24)]]}  # fmt: skip
     html = _page("", head=f'<script type="application/ld+json">{json.dumps(ld)}</script>')
     assert _price(_plans(html)["Plus"]) == ((24.0, "EUR", "month", None),)
+
+
+def test_a_lone_check_mark_in_a_comparison_table_means_included() -> None:
+    def page(growth: str) -> str:
+        return _page(
+            "<table><tr><th></th><th><h3>Starter</h3><p>$15</p></th><th><h3>Growth</h3><p>$49</p></th></tr>"
+            f"<tr><td>Email</td><td>✔</td><td>✓</td></tr><tr><td>SLA</td><td>✘</td><td>{growth}</td></tr></table>"
+        )
+
+    plans = _plans(page(""))
+    assert plans["Starter"]["features"] == ["Email"] and plans["Growth"]["features"] == ["Email"]
+    moves = _diff(page(""), page("✔️"))
+    assert [(m["type"], m["feature"], m["plan"]) for m in moves] == [
+        ("feature_added", "SLA", "Growth")
+    ]
+
+
+def test_an_approximate_conversion_next_to_a_price_is_not_a_price() -> None:
+    def page(eur: str) -> str:
+        card = "<div><h3>{n}</h3><p>${p}<span>/month</span></p><p>≈ €{e} at today's rate</p></div>"
+        return _page(
+            "<div>"
+            + card.format(n="Indie", p=20, e=eur)
+            + card.format(n="Team", p=80, e="73.60")
+            + "</div>"
+        )
+
+    assert _price(_plans(page("18.40"))["Indie"]) == ((20.0, "USD", "month", None),)
+    assert _diff(page("18.40"), page("18.52")) == []

@@ -66,10 +66,12 @@ _INHERIT = re.compile(
     re.I,
 )
 _NOT_INCLUDED_TEXT = re.compile(
-    r"\bnot (?:included|available)\b|\bunavailable\b|\bnicht (?:enthalten|verfügbar)\b|^(?:no|nein|non|—|–|-|✗|✕|✖|×|x)$",
+    r"\bnot (?:included|available)\b|\bunavailable\b|\bnicht (?:enthalten|verfügbar)\b|^(?:no|nein|non|—|–|-|✗|✕|✖|✘|❌|×|x)$",
     re.I,
 )
-_INCLUDED_TEXT = re.compile(r"^(?:✓|✔|☑|✅|yes|ja|oui|sí|included|available)\b|\bincluded\b", re.I)
+_INCLUDED_TEXT = re.compile(
+    r"^[✓✔☑✅]\ufe0f?$|^(?:yes|ja|oui|sí|included|available)\b|\bincluded\b", re.I
+)
 _ICON_NO = re.compile(
     r"cross|close|times|minus|dash|x-?mark|(?:^|[-_ ])x(?:$|[-_ ])|(?:^|[-_ ])no(?:$|[-_ ])|not-?included|unavailable|excluded|disabled",
     re.I,
@@ -743,6 +745,13 @@ _LEAD_PERIOD = re.compile(
 )
 
 
+# An amount after one of these is an estimate (a currency conversion, a typical bill).
+_APPROX = re.compile(
+    r"(?:≈|~|∼|\bapprox(?:\.|imately)?|\broughly|\bca\.|\bcirca|\benviron|\betwa|\bungefähr)\s*\(?\s*$",
+    re.I,
+)
+
+
 def read_prices(lines: list[Line], lang: str | None) -> list[dict[str, Any]]:
     """Every price a card shows, with what the words around it say."""
     out: list[dict[str, Any]] = []
@@ -762,6 +771,8 @@ def read_prices(lines: list[Line], lang: str | None) -> list[dict[str, Any]]:
                     context = f"{context} {nxt.text}"
                     if period_of(context) or billing_of(context):
                         break
+            if _APPROX.search(before):
+                continue  # "≈ €18.40 at today's rate": a conversion, not a listed price
             billing = line.hint_at(start) or billing_of(context) or billing_of(before)
             period = period_of(context)
             if period is None:
