@@ -229,3 +229,17 @@ def test_an_approximate_conversion_next_to_a_price_is_not_a_price() -> None:
 
     assert _price(_plans(page("18.40"))["Indie"]) == ((20.0, "USD", "month", None),)
     assert _diff(page("18.40"), page("18.52")) == []
+
+
+def test_cards_without_headings_or_name_classes_are_named_by_their_first_line() -> None:
+    card = '<div><p class="text">{n}</p><p class="text">For {n}</p><p class="text">{p}</p><p class="text">per seat / month</p></div>'
+    body = (
+        "<div>"
+        + "".join(card.format(n=n, p=p) for n, p in [("Basic", "$6"), ("Team", "$12")])
+        + "</div>"
+    )
+    plans = _plans(_page(body))
+    assert {n: _price(p) for n, p in plans.items()} == {
+        "Basic": ((6.0, "USD", "month", None),),
+        "Team": ((12.0, "USD", "month", None),),
+    }

@@ -431,6 +431,11 @@ def name_of(card: etree._Element) -> str | None:
         alt = clean(img.get("alt"))
         if alt and good_name(alt) and next(img.iterancestors("li"), None) is None:
             return alt
+    # ... or nothing marks it (component libraries: every line a `<p class="text">`): the
+    # card's first line, when it reads as a name and comes before the price.
+    lines = text_lines(card)
+    if len(lines) >= 2 and not lines[0].in_li and good_name(lines[0].text):
+        return lines[0].text
     return None
 
 
