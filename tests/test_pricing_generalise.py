@@ -243,3 +243,17 @@ def test_cards_without_headings_or_name_classes_are_named_by_their_first_line() 
         "Basic": ((6.0, "USD", "month", None),),
         "Team": ((12.0, "USD", "month", None),),
     }
+
+
+def test_an_add_on_table_beside_plan_cards_adds_no_plans() -> None:
+    def page(rows: str) -> str:
+        cards = "<div><div><h3>Team</h3><p>$19 / month</p></div><div><h3>Company</h3><p>$49 / month</p></div></div>"
+        return _page(
+            f"{cards}<table><tr><th>Add-on</th><th>Price</th></tr><tr><td>Extra seat</td><td>$5 / month</td></tr>{rows}</table>"
+        )
+
+    extra = "<tr><td>Storage</td><td>$2 / month</td></tr>"
+    assert set(_plans(page(extra))) == {"Team", "Company"}
+    assert (
+        _diff(page(extra), page(extra + "<tr><td>SMS credits</td><td>$12 / month</td></tr>")) == []
+    )

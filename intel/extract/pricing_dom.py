@@ -1108,6 +1108,10 @@ def table_plans(root: etree._Element, lang: str | None, known: set[str]) -> list
         if by_row is not None:
             for plan in by_row:
                 key = plan_key(plan["name"])
+                # Beside plan cards, a priced list of rows is add-ons or usage prices,
+                # unless its rows are those plans.
+                if known and key not in known:
+                    continue
                 if key not in plans:
                     plans[key] = plan
                     order.append(key)
