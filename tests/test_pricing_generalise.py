@@ -257,3 +257,17 @@ def test_an_add_on_table_beside_plan_cards_adds_no_plans() -> None:
     assert (
         _diff(page(extra), page(extra + "<tr><td>SMS credits</td><td>$12 / month</td></tr>")) == []
     )
+
+
+def test_the_words_before_a_yearly_total_give_the_monthly_price_its_terms() -> None:
+    card = "<div><h2>{n}</h2><p>${m}</p><p>per month, billed annually (${y} per year)</p></div>"
+    body = (
+        "<div>"
+        + card.format(n="Growth", m=99, y="1,188")
+        + card.format(n="Scale", m=249, y="2,988")
+        + "</div>"
+    )
+    assert _price(_plans(_page(body))["Growth"]) == (
+        (99.0, "USD", "month", "annual"),
+        (1188.0, "USD", "year", "annual"),
+    )

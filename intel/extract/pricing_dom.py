@@ -771,7 +771,13 @@ def read_prices(lines: list[Line], lang: str | None) -> list[dict[str, Any]]:
             context = after
             if not (period_of(after) or billing_of(after)):
                 for nxt in lines[i + 1 : i + 3]:
-                    if nxt.in_li or len(nxt.text) > 80 or find_prices(nxt.text, lang):
+                    if nxt.in_li or len(nxt.text) > 80:
+                        break
+                    more = find_prices(nxt.text, lang)
+                    if more:
+                        # "per month, billed annually ($1,188 per year)": the words up
+                        # to the next amount are this one's
+                        context = f"{context} {nxt.text[: more[0][0]]}"
                         break
                     context = f"{context} {nxt.text}"
                     if period_of(context) or billing_of(context):
