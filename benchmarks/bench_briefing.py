@@ -27,7 +27,7 @@ def build_store(data: Path, n_events: int = 1000) -> None:
     )
     with Store.open(data) as st:
         ids = st.sync_watchlist(wl)
-        for i, url in enumerate(ids):
+        for url in ids:
             for day in range(1, 15):
                 sid = st.add_snapshot(
                     None,
