@@ -14,6 +14,8 @@ from typing import Any
 
 import jinja2
 
+from intel.money import money
+
 TOP_N = 5
 PERIOD_SHORT = {"month": "mo", "year": "yr", "one_time": "once"}
 
@@ -47,23 +49,6 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
     env.filters["money"] = money
     env.filters["pct"] = lambda v: "" if v is None else f"{v:+.0f}%"
     return env
-
-
-def money(amount: float | None, currency: str | None = None) -> str:
-    """`$1,299`, `€12.50`, `Contact sales`: babel's symbols, no decimals when whole."""
-    if amount is None:
-        return "Contact sales"
-    from babel.numbers import format_currency
-
-    try:
-        text = (
-            format_currency(amount, currency or "USD", locale="en_US")
-            if currency
-            else f"{amount:,g}"
-        )
-    except Exception:
-        text = f"{amount:,.2f} {currency}"
-    return text[:-3] if text.endswith(".00") else text
 
 
 def build_context(

@@ -36,6 +36,7 @@ from typing import Any
 
 from intel.changes import _FIELDS_BY_TYPE, Change
 from intel.classify_rules import _TOKEN, Rules, load_rules
+from intel.money import money
 
 __all__ = ["Rules", "classify", "classify_many", "load_rules", "reclassify"]
 
@@ -97,7 +98,6 @@ _STOP = frozenset(
     "a an the and or for of to in on with by at from your our new now all any support "
     "supports plan plans feature features".split()
 )
-_SYMBOL = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹", "CNY": "¥", "KRW": "₩"}
 _CHANGE_FIELDS = frozenset(f.name for f in dc_fields(Change))
 
 
@@ -641,15 +641,7 @@ def _num(v: Any) -> float | None:
 
 
 def _money(amount: float | None, ev: Mapping[str, Any]) -> str:
-    if amount is None:
-        return "?"
-    cur = (ev.get("currency") or "").upper()
-    decimals = 0 if float(amount).is_integer() else 2
-    num = f"{amount:,.{decimals}f}"
-    sym = _SYMBOL.get(cur)
-    if sym:
-        return f"{sym}{num}"
-    return f"{num} {cur}".strip()
+    return "?" if amount is None else money(amount, ev.get("currency"))
 
 
 def _per(ev: Mapping[str, Any]) -> str:

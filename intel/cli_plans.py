@@ -12,25 +12,10 @@ from intel.cli import data_option
 
 
 def format_price(price: dict[str, Any]) -> str:
-    """`$12.99/user/month (annual)` from one extracted price, via babel's currency symbols."""
-    from babel.numbers import format_currency
+    """`$12.99/user/month (annual)` from one extracted price."""
+    from intel.money import price_text
 
-    amount = price.get("amount")
-    if amount is None:
-        return "Contact sales"
-    cur = price.get("currency") or ""
-    try:
-        text = format_currency(amount, cur, locale="en_US") if cur else f"{amount:g}"
-    except Exception:  # an unknown code still shows the number
-        text = f"{amount:g} {cur}".strip()
-    if float(amount).is_integer():
-        text = text.replace(".00", "")
-    unit = "/user" if price.get("per_seat") else ""
-    period = {"month": "/month", "year": "/year", "one_time": " once"}.get(
-        price.get("period") or "", ""
-    )
-    billing = f" ({price['billing']})" if price.get("billing") else ""
-    return f"{text}{unit}{period}{billing}"
+    return price_text(price)
 
 
 def plan_price_text(plan: dict[str, Any]) -> str:
