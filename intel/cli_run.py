@@ -94,7 +94,7 @@ def nightly(watchlist: Any, watchlist_path: Path, data_dir: Path, *, quiet: bool
         store.sync_watchlist(watchlist)
         run_id = store.start_run()
     crawl_result = crawl(
-        watchlist_path, data_dir, run_id=run_id, progress=sys.stderr.isatty() and not quiet
+        watchlist, data_dir, run_id=run_id, progress=sys.stderr.isatty() and not quiet
     )
     with Store.open(data_dir) as store:
         # Pending snapshots left by a killed run are processed here too: nothing is lost.

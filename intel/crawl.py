@@ -94,7 +94,7 @@ def crawl_settings(
 
 
 def crawl(
-    watchlist_path: str | Path,
+    watchlist_path: str | Path | Any,
     data_dir: str | Path,
     *,
     progress: bool,
@@ -112,9 +112,13 @@ def crawl(
     from scrapy.crawler import CrawlerProcess
 
     from crawlers.spiders.watch import WatchSpider
-    from intel.watchlist import load_watchlist
+    from intel.watchlist import Watchlist, load_watchlist
 
-    watchlist = load_watchlist(watchlist_path)  # fails before the reactor starts
+    # A caller that already loaded the watchlist (`intel run`) passes it: read once a night.
+    if isinstance(watchlist_path, Watchlist):
+        watchlist = watchlist_path
+    else:
+        watchlist = load_watchlist(watchlist_path)  # fails before the reactor starts
     result = CrawlResult(pages=len(watchlist.pages()))
     process = CrawlerProcess(
         crawl_settings(data_dir, run_id=run_id, verbose=verbose, overrides=settings)
