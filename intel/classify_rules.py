@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from intel.errors import WatchlistError
+from intel.yaml_lines import LOADER, line_map
 
 USER_RULES_FILE = "tags.yaml"
 _TAG_KEYS = {"keywords", "acronyms", "patterns", "importance", "replace"}
@@ -205,15 +206,14 @@ def rules_from_text(text: str, filename: str = "<rules>", base: bool = True) -> 
 def _parse(text: str, filename: str) -> dict[str, Any]:
     """Validate one rules file; every problem names the file, line and field."""
     try:
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: far faster
-        node = yaml.compose(text, Loader=loader)
-        data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+        node = yaml.compose(text, Loader=LOADER)
+        data = yaml.load(text, Loader=LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise WatchlistError(
             filename, mark.line + 1 if mark else None, None, f"not valid YAML: {exc}"
         ) from None
-    lines = _line_map(node)
+    lines = line_map(node)
 
     def fail(path: tuple, message: str) -> None:
         line = None
@@ -287,26 +287,6 @@ def _parse(text: str, filename: str) -> dict[str, Any]:
             fail(("synonyms", canon), "every phrase must be a non-empty string")
         out_syn[canon] = list(phrases)
     return {"tags": out_tags, "tiers": out_tiers, "synonyms": out_syn}
-
-
-def _line_map(node: yaml.Node | None) -> dict[tuple, int]:
-    """Each key path of the document -> its 1-based line (scalars keep their YAML type)."""
-    out: dict[tuple, int] = {}
-
-    def walk(n: yaml.Node, path: tuple) -> None:
-        out.setdefault(path, n.start_mark.line + 1)
-        if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                key = yaml.safe_load(yaml.serialize(k)) if isinstance(k, yaml.ScalarNode) else k
-                out[path + (key,)] = k.start_mark.line + 1
-                walk(v, path + (key,))
-        elif isinstance(n, yaml.SequenceNode):
-            for i, v in enumerate(n.value):
-                walk(v, path + (i,))
-
-    if node is not None:
-        walk(node, ())
-    return out
 
 
 def _merge(base: dict[str, Any], user: dict[str, Any]) -> dict[str, Any]:

@@ -16,10 +16,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from intel.errors import WatchlistError
+from intel.yaml_lines import LOADER, line_map
 
 KINDS = ("pricing", "changelog", "features", "page")
-#: libyaml's safe loader when PyYAML was built with it: 7x faster on a 5,000-page watchlist
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Model(BaseModel):
@@ -202,8 +201,8 @@ def load_watchlist(path: str | Path) -> Watchlist:
 
 def parse_watchlist(text: str, filename: str = "<watchlist>") -> Watchlist:
     try:
-        node = yaml.compose(text, Loader=_LOADER)
-        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+        node = yaml.compose(text, Loader=LOADER)
+        data = yaml.load(text, Loader=LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
@@ -211,7 +210,7 @@ def parse_watchlist(text: str, filename: str = "<watchlist>") -> Watchlist:
         raise WatchlistError(filename, line, None, f"not valid YAML: {problem}") from None
     if not isinstance(data, dict):
         raise WatchlistError(filename, 1, None, "expected a mapping with a `competitors:` list")
-    lines = _line_map(node)
+    lines = line_map(node)
     try:
         wl = Watchlist.model_validate(data)
     except ValidationError as exc:
@@ -250,27 +249,6 @@ def parse_watchlist(text: str, filename: str = "<watchlist>") -> Watchlist:
                 filename, _line_for(lines, loc), _dotted(loc), f"competitor {name!r} listed twice"
             )
     return wl.model_copy(update={"path": Path(filename)})
-
-
-def _line_map(node: yaml.Node | None) -> dict[tuple, int]:
-    """Map each path in the document (keys and list indexes) to its 1-based line."""
-    out: dict[tuple, int] = {}
-
-    def walk(n: yaml.Node, path: tuple) -> None:
-        out.setdefault(path, n.start_mark.line + 1)
-        if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                key = k.value
-                out[path + (key,)] = k.start_mark.line + 1
-                walk(v, path + (key,))
-                out[path + (key,)] = k.start_mark.line + 1
-        elif isinstance(n, yaml.SequenceNode):
-            for i, v in enumerate(n.value):
-                walk(v, path + (i,))
-
-    if node is not None:
-        walk(node, ())
-    return out
 
 
 def _line_for(lines: dict[tuple, int], loc: tuple) -> int | None:
