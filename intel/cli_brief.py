@@ -9,21 +9,12 @@ from typing import Any
 import click
 
 from intel.cli import data_option
-from intel.cli_run import parse_since
+from intel.cli_run import parse_since, watchlist_option
 
 
 @click.command("brief")
 @data_option
-@click.option(
-    "--watchlist",
-    "-w",
-    "watchlist_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="INTEL_WATCHLIST",
-    default="watchlist.yaml",
-    show_default=True,
-    help="For the title, our side, templates and SMTP settings (optional for files).",
-)
+@watchlist_option(help="For the title, our side, templates and SMTP settings (optional for files).")
 @click.option("--since", default="7d", show_default=True, help="7d, 24h or a date (2026-09-01).")
 @click.option("--until", default=None, help="A date (exclusive); default now.")
 @click.option(

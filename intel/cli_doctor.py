@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from intel.cli import data_option
+from intel.cli_run import watchlist_option
 
 
 def _checks(data_dir: Path, watchlist_path: Path) -> list[tuple[str, bool, str]]:
@@ -105,15 +106,7 @@ def _checks(data_dir: Path, watchlist_path: Path) -> list[tuple[str, bool, str]]
 
 @click.command("doctor")
 @data_option
-@click.option(
-    "--watchlist",
-    "-w",
-    "watchlist_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    envvar="INTEL_WATCHLIST",
-    default="watchlist.yaml",
-    show_default=True,
-)
+@watchlist_option
 def doctor_cmd(data_dir: Path, watchlist_path: Path) -> None:
     """Check Python, Chromium, the watchlist, the data dir, the index and SMTP; say what to fix."""
     from rich.console import Console

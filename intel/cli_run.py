@@ -12,13 +12,15 @@ from typing import Any
 
 import click
 
+from intel.changes import EVENT_TYPES
 from intel.cli import data_option
 
 WATCHLIST_HELP = "The watchlist YAML (env INTEL_WATCHLIST)."
 
 
-def watchlist_option(f):
-    return click.option(
+def watchlist_option(f=None, *, help: str = WATCHLIST_HELP):  # noqa: A002 - click's name
+    """`--watchlist/-w` (env INTEL_WATCHLIST); `@watchlist_option` or `@watchlist_option(help=...)`."""
+    option = click.option(
         "--watchlist",
         "-w",
         "watchlist_path",
@@ -26,8 +28,9 @@ def watchlist_option(f):
         envvar="INTEL_WATCHLIST",
         default="watchlist.yaml",
         show_default=True,
-        help=WATCHLIST_HELP,
-    )(f)
+        help=help,
+    )
+    return option(f) if f is not None else option
 
 
 def parse_since(value: str | None) -> str | None:
@@ -208,23 +211,12 @@ def process_cmd(watchlist_path: Path, data_dir: Path) -> None:
     )
 
 
-EVENT_TYPES = [
-    "price_change",
-    "plan_added",
-    "plan_removed",
-    "feature_added",
-    "feature_removed",
-    "changelog_entry",
-    "content_change",
-]
-
-
 @click.command("events")
 @data_option
 @click.option("--since", help="7d, 24h, or a date (2026-09-01).")
 @click.option("--until", help="A date or ISO time (exclusive).")
 @click.option("--competitor", "-c", help="Only this competitor (name, case-insensitive).")
-@click.option("--type", "type_", type=click.Choice(EVENT_TYPES), help="Only this event type.")
+@click.option("--type", "type_", type=click.Choice(list(EVENT_TYPES)), help="Only this event type.")
 @click.option("--signal", type=click.Choice(["threat", "opportunity", "neutral"]))
 @click.option(
     "--min-importance", type=click.FloatRange(0, 1), help="Only events at least this important."
