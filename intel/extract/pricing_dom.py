@@ -171,17 +171,7 @@ def strip_noise(root: etree._Element) -> None:
             if i in candidates and _NOISE_ATTR.search(value):
                 doomed[value.getparent()] = None
     for el in doomed:
-        parent = el.getparent()
-        if parent is None:
-            continue
-        # keep the tail text: it belongs to the parent
-        if el.tail:
-            prev = el.getprevious()
-            if prev is not None:
-                prev.tail = (prev.tail or "") + el.tail
-            else:
-                parent.text = (parent.text or "") + el.tail
-        parent.remove(el)
+        _remove_keeping_tail(el)
 
 
 _DATA_ATTRS = etree.XPath("//@*[starts-with(name(), 'data-')]")
@@ -856,16 +846,7 @@ def _shown_currency(card: etree._Element, lang: str | None) -> list[dict[str, An
     """
     clone = copy.deepcopy(card)
     for el in [e for e in clone.iter() if isinstance(e.tag, str) and e is not clone and _hidden(e)]:
-        parent = el.getparent()
-        if parent is None:
-            continue
-        if el.tail:
-            prev = el.getprevious()
-            if prev is not None:
-                prev.tail = (prev.tail or "") + el.tail
-            else:
-                parent.text = (parent.text or "") + el.tail
-        parent.remove(el)
+        _remove_keeping_tail(el)
     prices = read_prices(text_lines(clone), lang)
     return prices if len({p["currency"] for p in prices}) == 1 else []
 
@@ -1239,3 +1220,17 @@ def dom_plans(root: etree._Element, lang: str | None) -> list[dict[str, Any]]:
             plan = {**plan, "prices": []}
         add(plan)
     return plans
+
+
+def _remove_keeping_tail(el: Any) -> None:
+    """Remove `el`; its tail text belongs to the parent and stays (joined without a space)."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
