@@ -71,7 +71,7 @@ def run_cmd(watchlist_path: Path, data_dir: Path, quiet: bool, brief: str | None
     setup_file_logging(data_dir)
     try:
         with RunLock(data_dir):
-            summary = nightly(watchlist, watchlist_path, data_dir, quiet=quiet)
+            summary = nightly(watchlist, data_dir, quiet=quiet)
             if brief:
                 scheduled_briefing(watchlist, data_dir, brief, quiet=quiet)
     except RunLocked as exc:
@@ -86,7 +86,7 @@ def run_cmd(watchlist_path: Path, data_dir: Path, quiet: bool, brief: str | None
         sys.exit(1)
 
 
-def nightly(watchlist: Any, watchlist_path: Path, data_dir: Path, *, quiet: bool = False) -> dict:
+def nightly(watchlist: Any, data_dir: Path, *, quiet: bool = False) -> dict:
     """Crawl, process and index one night; returns the run summary (also stored)."""
     from intel.crawl import crawl
     from intel.process import process_pending
