@@ -4,6 +4,10 @@ A rendered briefing is first written to `<data>/outbox/<id>.eml` (atomically: te
 then rename). Sending moves it to `<data>/sent/` only once the SMTP server has accepted
 it; a failed send leaves it in the outbox and the next run sends it. A briefing whose id
 is already in the outbox or in sent/ is never queued again.
+
+"Accepted" is the server's 250 to the message itself, not the end of the conversation:
+the file moves to sent/ at that moment, so a run killed (or a server hanging) while
+saying goodbye does not send the same briefing again the next night.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import os
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -105,18 +110,26 @@ class Outbox:
         for path in self.pending():
             msg = BytesParser(policy=policy.SMTP).parsebytes(path.read_bytes())
             try:
-                send(msg, settings)
+                send(msg, settings, on_accepted=lambda path=path: self._mark_sent(path))
             except DeliveryError as exc:
                 failures.append(f"{path.stem}: {exc}")
                 continue
-            self.sent_dir.mkdir(parents=True, exist_ok=True)
-            os.replace(path, self.sent_dir / path.name)
             sent.append(path.stem)
         return sent, failures
 
+    def _mark_sent(self, path: Path) -> None:
+        self.sent_dir.mkdir(parents=True, exist_ok=True)
+        os.replace(path, self.sent_dir / path.name)
 
-def send(msg: EmailMessage, settings: SmtpSettings) -> None:
-    """Hand one message to the SMTP server; any failure is a DeliveryError (never the password)."""
+
+def send(
+    msg: EmailMessage, settings: SmtpSettings, on_accepted: Callable[[], None] | None = None
+) -> None:
+    """Hand one message to the SMTP server; any failure is a DeliveryError (never the password).
+
+    `on_accepted` runs as soon as the server has taken the message, before QUIT: from then
+    on it is delivered, and a failed or hanging goodbye is not a failure to send.
+    """
     recipients = [a.strip() for a in str(msg["To"]).split(",") if a.strip()]
     try:
         if settings.security == "ssl":
@@ -128,7 +141,10 @@ def send(msg: EmailMessage, settings: SmtpSettings) -> None:
             )
         else:
             smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
-        with smtp:
+    except (OSError, smtplib.SMTPException) as exc:
+        raise DeliveryError(f"could not send via {settings.host}:{settings.port}: {exc}") from None
+    try:
+        try:
             if settings.security == "starttls":
                 smtp.starttls(context=ssl.create_default_context())
             if settings.user:
@@ -138,7 +154,19 @@ def send(msg: EmailMessage, settings: SmtpSettings) -> None:
                     )
                 smtp.login(settings.user, settings.password)
             smtp.send_message(msg, from_addr=settings.sender, to_addrs=recipients)
-    except DeliveryError:
-        raise
-    except (OSError, smtplib.SMTPException) as exc:
-        raise DeliveryError(f"could not send via {settings.host}:{settings.port}: {exc}") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise DeliveryError(
+                f"could not send via {settings.host}:{settings.port}: {exc}"
+            ) from None
+        if on_accepted is not None:
+            on_accepted()
+    finally:
+        _goodbye(smtp)
+
+
+def _goodbye(smtp: smtplib.SMTP) -> None:
+    """QUIT, then close; the answer to QUIT (or its absence) changes nothing any more."""
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
