@@ -254,3 +254,65 @@ def _make_handler(server: LocalServer) -> type[BaseHTTPRequestHandler]:
             return bool(route.last_modified and ims and ims == route.last_modified)
 
     return Handler
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it accepts, and can hang.
+
+        with SmtpSink(port, stall="QUIT") as smtp:
+            ...                     # a client sends; the server hangs before answering QUIT
+            smtp.stalled.wait(30)   # the client is now waiting inside that command
+            smtp.delivered          # messages answered with 250 after DATA: accepted
+
+    `stall` is the SMTP command ("MAIL" or "QUIT") whose answer is withheld until
+    `release()` (or 60 s): "MAIL" hangs before any of the message was sent, "QUIT" after
+    the server accepted it. A message counts as delivered only once its 250 is sent, as in
+    a real MTA that takes responsibility for a message with that reply.
+    """
+
+    def __init__(self, port: int, stall: str | None = None) -> None:
+        import asyncio
+
+        from aiosmtpd.controller import Controller
+
+        self.delivered: list[bytes] = []
+        self.stalled = threading.Event()
+        self._release = threading.Event()
+        outer = self
+
+        async def hold() -> None:
+            outer.stalled.set()
+            for _ in range(600):  # never longer than 60 s, whatever the test does
+                if outer._release.is_set():
+                    return
+                await asyncio.sleep(0.1)
+
+        class Handler:
+            async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
+                if stall == "MAIL":
+                    await hold()
+                envelope.mail_from = address
+                envelope.mail_options.extend(mail_options)
+                return "250 OK"
+
+            async def handle_DATA(self, server, session, envelope):  # noqa: N802
+                outer.delivered.append(envelope.original_content or envelope.content)
+                return "250 OK"
+
+            async def handle_QUIT(self, server, session, envelope):  # noqa: N802
+                if stall == "QUIT":
+                    await hold()
+                return "221 Bye"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+
+    def release(self) -> None:
+        self._release.set()
+
+    def __enter__(self) -> SmtpSink:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+        self.controller.stop()
