@@ -252,7 +252,14 @@ class Store:
     # -- runs ----------------------------------------------------------------------------
 
     def start_run(self, started_at: str | None = None) -> int:
+        """A new run; a run still 'running' is marked 'interrupted' (see below).
+
+        Runs start under the run lock (`intel.lock`), which dies with its holder: a run
+        still 'running' when the next one starts was killed, and would otherwise show as
+        running in `intel runs` forever. Its snapshots are processed by the new run.
+        """
         with self.transaction() as c:
+            c.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
             cur = c.execute("INSERT INTO runs (started_at) VALUES (?)", (started_at or _now(),))
             return int(cur.lastrowid)
 
