@@ -21,14 +21,24 @@ the "settled" wait are shared with `intel.render`, so a crawl stores the same DO
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
+import re
 import weakref
 from contextlib import suppress
+from functools import partial
+from urllib.parse import urlsplit
 
+from playwright.async_api import Error as PlaywrightError
+from scrapy.http import Headers, HtmlResponse
+from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.page import PageMethod
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
 
+from crawlers.middlewares import _is_ip, refusal
+from intel.errors import BrowserNotFound
 from intel.render import SETTLE_JS, is_crash, launch_options, settle, should_block
 
 logger = logging.getLogger(__name__)
@@ -48,7 +58,11 @@ CONTEXT_KWARGS: dict = {
 
 
 def abort_request(request) -> bool:
-    """PLAYWRIGHT_ABORT_REQUEST: drop images, fonts, media and third-party trackers."""
+    """PLAYWRIGHT_ABORT_REQUEST: drop images, fonts, media and third-party trackers.
+
+    Used when the plugin's own handler renders (`--stock` in the benchmark); ours
+    applies the same rule in its context route.
+    """
     try:
         page_url = request.frame.url
     except Exception:  # noqa: BLE001 - service-worker requests have no frame
@@ -57,17 +71,23 @@ def abort_request(request) -> bool:
 
 
 def playwright_settings(watchlist) -> dict:
-    """Scrapy settings for a crawl with `render: browser` pages; BrowserNotFound without one.
+    """Scrapy settings for a crawl with `render: browser` pages.
 
     Merge them over the project settings only when the watchlist has a browser page.
+    Without a Chromium the settings still load: the browser pages then fail one by one
+    with the install hint (`INTEL_BROWSER_MISSING`) and the static pages are crawled.
     """
     crawl = watchlist.crawl
     timeout_ms = float(crawl.timeout) * 1000
+    try:
+        launch, missing = launch_options(), None
+    except BrowserNotFound as exc:  # only the browser pages fail, each saying why
+        launch, missing = {}, str(exc)
     return {
         "DOWNLOAD_HANDLERS": {"http": HANDLER, "https": HANDLER},
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
-        "PLAYWRIGHT_LAUNCH_OPTIONS": launch_options(),
+        "PLAYWRIGHT_LAUNCH_OPTIONS": launch,
         "PLAYWRIGHT_MAX_CONTEXTS": 1,
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": min(MAX_PAGES, crawl.concurrency),
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": timeout_ms,
@@ -75,6 +95,11 @@ def playwright_settings(watchlist) -> dict:
         "PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER": True,
         "INTEL_BROWSER_PAGE_TIMEOUT": float(crawl.timeout),
         "INTEL_BROWSER_PAGE_REUSE": PAGE_REUSE,
+        "INTEL_BROWSER_MISSING": missing,
+        # Pages to open while Scrapy starts: no more than the night will use.
+        "INTEL_BROWSER_PAGES": sum(p.render == "browser" for _, p in watchlist.pages()),
+        "INTEL_ALLOW_PRIVATE_NETWORKS": crawl.allow_private_networks,
+        "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
     }
 
 
@@ -98,6 +123,35 @@ def request_meta(page) -> dict:
     }
 
 
+class RenderedPageTooLarge(Exception):
+    """The rendered DOM is larger than the crawl's page size cap (`crawl.max_page_bytes`)."""
+
+
+# page.content() with the size cap applied inside the page: a DOM over the cap never
+# crosses the pipe to the driver and to us (a hostile page can build gigabytes).
+_CONTENT_JS = """
+(max) => {
+  let html = document.doctype ? new XMLSerializer().serializeToString(document.doctype) : "";
+  if (document.documentElement) html += document.documentElement.outerHTML;
+  return html.length > max ? html.length : html;
+}
+"""
+
+
+def encode_body(html: str, content_type: str | None) -> tuple[bytes, str]:
+    """The rendered DOM as bytes, in the charset the page declares (header, then <meta>)."""
+    for encoding in (
+        content_type and http_content_type_encoding(content_type),
+        html_body_declared_encoding(html[:4096]),
+    ):
+        if encoding:
+            try:
+                return html.encode(encoding), encoding
+            except (UnicodeEncodeError, LookupError):
+                continue
+    return html.encode("utf-8"), "utf-8"
+
+
 class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
     """scrapy-playwright's handler with warm pages reused, one crash retry and a page timeout."""
 
@@ -118,14 +172,143 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         settings = crawler.settings
         self.page_timeout = settings.getfloat("INTEL_BROWSER_PAGE_TIMEOUT", 30.0)
         self.page_reuse = settings.getint("INTEL_BROWSER_PAGE_REUSE", PAGE_REUSE)
+        self.missing = settings.get("INTEL_BROWSER_MISSING")
+        self.prewarm = min(
+            self.config.max_pages_per_context, settings.getint("INTEL_BROWSER_PAGES", 0)
+        )
+        self.allow_private = settings.getbool("INTEL_ALLOW_PRIVATE_NETWORKS")
+        self.max_bytes = settings.getint("DOWNLOAD_MAXSIZE") or 0
+        self.user_agent = settings.get("USER_AGENT")
         self._idle: dict[str, list] = {}
         self._uses: dict[int, int] = {}
         self._gates: dict[str, asyncio.Semaphore] = {}
+        self._resolved: dict[str, str | None] = {}
+        self._warm: asyncio.Future | None = None
+        # Start Chromium now, while Scrapy is still opening the spider, the store and the
+        # middlewares: the driver and the browser take a second or two to come up.
+        with suppress(RuntimeError):  # no event loop yet: engine_started starts it instead
+            self._start_warm_up()
+
+    # -- start-up -------------------------------------------------------------------------
+
+    def _start_warm_up(self) -> None:
+        if self._warm is None:
+            self._warm = asyncio.get_event_loop().create_task(self._warm_up())
+
+    async def _maybe_launch_in_thread(self) -> None:
+        """engine_started: unlike the plugin, do not hold the engine until Chromium is up.
+
+        Static pages (and robots.txt) go out at once; browser pages wait for `_warm`.
+        """
+        self._start_warm_up()
+
+    async def _warm_up(self) -> None:
+        """The driver, the browser, the context and the pooled pages, opened in parallel."""
+        if self.missing:
+            return
+        await self._launch()
+        if self.prewarm:
+            pages = await asyncio.gather(
+                *(self._new_page(CONTEXT, CONTEXT_KWARGS) for _ in range(self.prewarm)),
+                return_exceptions=True,
+            )
+            for page in pages:
+                if isinstance(page, BaseException):
+                    logger.warning("could not pre-open a browser page: %s", page)
+                else:
+                    self._idle.setdefault(CONTEXT, []).append(page)
 
     async def _create_browser_context(self, name, context_kwargs, spider=None):
-        wrapper = await super()._create_browser_context(name, context_kwargs, spider)
-        await wrapper.context.add_init_script(SETTLE_JS)
+        kwargs = dict(context_kwargs or {})
+        if self.user_agent:  # what the plugin set request by request, set once
+            kwargs.setdefault("user_agent", self.user_agent)
+        wrapper = await super()._create_browser_context(name, kwargs, spider)
+        context = wrapper.context
+        # One route for the whole context, set once: the plugin re-routes every page for
+        # every request and rewrites every sub-request's headers (three driver round trips).
+        await asyncio.gather(context.add_init_script(SETTLE_JS), context.route("**/*", self._route))
+        if not self.allow_private:
+            await context.route_web_socket(re.compile(r".*"), self._route_web_socket)
         return wrapper
+
+    async def _new_page(self, name: str, context_kwargs: dict | None):
+        """A page of context `name` (made, with the browser, if need be), no listeners."""
+        async with self.context_launch_lock:
+            wrapper = self.context_wrappers.get(name)
+            if wrapper is None:
+                wrapper = await self._create_browser_context(name, context_kwargs)
+        page = await wrapper.context.new_page()
+        self.stats.inc_value("playwright/page_count")
+        return page
+
+    # -- what the browser may fetch -------------------------------------------------------
+
+    async def _route(self, route, request) -> None:
+        """Every request of every page: blocked, refused, or let through untouched."""
+        url = request.url
+        # A navigation's frame still shows the previous page of a reused tab.
+        page_url = url if request.is_navigation_request() else _frame_url(request)
+        try:
+            if should_block(request.resource_type, url, page_url):
+                self.stats.inc_value("playwright/request_count/aborted")
+                await route.abort("blockedbyclient")
+            elif self.allow_private:
+                await route.continue_()
+            else:
+                await self._guarded(route, request)
+        except PlaywrightError as exc:  # the page went away (closed, crashed) meanwhile
+            if not is_crash(exc):
+                raise
+
+    async def _guarded(self, route, request) -> None:
+        """The private-network guard of static pages (`refusal`), for each browser request.
+
+        Chromium follows redirects without showing them to a route, so a request that is
+        let through is fetched here without following them: a redirect is handed to the
+        browser as it came, and the browser's next request (to the Location) comes back
+        through this route and its guard.
+        """
+        why = await self._refusal(request.url)
+        if why is not None:
+            self._refused(request.url, why)
+            await route.abort("blockedbyclient")
+            return
+        response = await route.fetch(max_redirects=0)
+        await route.fulfill(response=response)
+
+    async def _route_web_socket(self, ws) -> None:
+        why = await self._refusal(ws.url)
+        if why is not None:
+            self._refused(ws.url, why)
+            await ws.close(code=1008, reason="refused")
+        else:
+            ws.connect_to_server()
+
+    def _refused(self, url: str, why: str) -> None:
+        self.stats.inc_value("intel/refused_private")
+        logger.warning("browser request to %s refused: %s", url, why)
+
+    async def _refusal(self, url: str) -> str | None:
+        host = urlsplit(url).hostname
+        if not host:  # data:, blob:, about: never reach the network
+            return None
+        why = refusal(host)
+        if why is None and not _is_ip(host):
+            why = refusal(host, await self._resolve(host))
+        return why
+
+    async def _resolve(self, host: str) -> str | None:
+        """The address of `host` by Scrapy's resolver (as the static guard); None if unknown."""
+        if host not in self._resolved:
+            from twisted.internet import reactor
+
+            try:
+                self._resolved[host] = await maybe_deferred_to_future(reactor.resolve(host))
+            except Exception:  # noqa: BLE001 - unresolvable here: the browser reports it
+                self._resolved[host] = None
+        return self._resolved[host]
+
+    # -- the page pool --------------------------------------------------------------------
 
     def _gate(self, name: str) -> asyncio.Semaphore:
         # Our own bound on pages in use: the plugin's per-context semaphore is released
@@ -169,7 +352,12 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
                 return
             await asyncio.sleep(0.05)
 
+    # -- one request ----------------------------------------------------------------------
+
     async def _download_request(self, request, spider=None):
+        if self.missing:  # only the browser pages fail; static ones never come here
+            raise BrowserNotFound(self.missing)
+        await self._warm_up_done()
         meta = request.meta
         if meta.get("playwright_include_page") or meta.get("playwright_page"):
             return await super()._download_request(request, spider)  # the caller owns the page
@@ -179,24 +367,20 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
                 # The page (and, the first time, the browser) is made outside the page
                 # timeout: a launch on a busy machine is not the page's slowness.
                 try:
-                    page = self._take(name) or await self._create_page(request, spider)
+                    page = self._take(name) or await self._new_page(
+                        name, meta.get("playwright_context_kwargs")
+                    )
                 except Exception as exc:
                     if attempt == 1 and is_crash(exc):  # the browser died between pages
                         await self._browser_gone()
                         continue
                     raise
-                meta["playwright_page"] = page
-                meta["playwright_include_page"] = True
                 try:
-                    # Not the plugin's `_download_request`: its own retry loop would
-                    # relaunch a crashed browser inside our page timeout.
                     response = await asyncio.wait_for(
-                        self._download_request_with_retry(request, spider or self._crawler.spider),
-                        self.page_timeout,
+                        self._render(request, page), self.page_timeout
                     )
                 except Exception as exc:
-                    await self._close_quietly(meta.pop("playwright_page", None) or page)
-                    meta.pop("playwright_include_page", None)
+                    await self._close_quietly(page)
                     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
                         self.stats.inc_value("intel/browser/timeout")
                         raise TwistedTimeoutError(
@@ -212,20 +396,92 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
                         await self._browser_gone()
                         continue
                     raise
-                page = meta.pop("playwright_page", None)
-                meta.pop("playwright_include_page", None)
-                if page is not None:
-                    await self._give_back(name, page)
+                await self._give_back(name, page)
                 return response
         raise AssertionError("unreachable")
+
+    async def _warm_up_done(self) -> None:
+        if self._warm is None:
+            self._start_warm_up()
+        await asyncio.shield(self._warm)
+
+    async def _render(self, request, page):
+        """Navigate, run the page methods (`wait_for`, settle), read the capped DOM.
+
+        The plugin's own path costs a dozen driver round trips more per page (re-routing,
+        header rewrites, a listener fetching every response's headers, a load-state wait
+        after each page method, TLS details); none of them changes the DOM we store.
+        """
+        meta = request.meta
+        goto = dict(meta.get("playwright_page_goto_kwargs") or {})
+        goto.pop("url", None)
+        response = await page.goto(request.url, **goto)
+        for pm in meta.get("playwright_page_methods") or ():
+            method = partial(pm.method, page) if callable(pm.method) else getattr(page, pm.method)
+            result = method(*pm.args, **pm.kwargs)
+            pm.result = await result if inspect.isawaitable(result) else result
+        html = await self._content(page, request.url)
+        headers = Headers(response.headers if response is not None else {})
+        for name in ("Content-Encoding", "Content-Length", "Transfer-Encoding"):
+            headers.pop(name, None)  # the DOM we return is neither compressed nor that long
+        content_type = headers.get("Content-Type")
+        body, encoding = encode_body(html, content_type.decode("latin-1") if content_type else None)
+        if self.max_bytes and len(body) > self.max_bytes:
+            raise RenderedPageTooLarge(self._too_large(len(body)))
+        if response is not None and response.request.redirected_from is not None:
+            hops, hop = [], response.request.redirected_from
+            while hop is not None:
+                hops.append(hop.url)
+                hop = hop.redirected_from
+            meta["redirect_times"] = len(hops)
+            meta["redirect_urls"] = hops[::-1]
+        return HtmlResponse(
+            url=page.url,
+            status=response.status if response is not None else 200,
+            headers=headers,
+            body=body,
+            encoding=encoding,
+            request=request,
+            flags=["playwright"],
+        )
+
+    async def _content(self, page, url: str) -> str:
+        limit = self.max_bytes or 2**31 - 1
+        for attempt in (1, 2):
+            try:
+                html = await page.evaluate(_CONTENT_JS, limit)
+                break
+            except PlaywrightError as exc:  # a late client-side redirect is still running
+                if attempt == 2 or "context was destroyed" not in str(exc):
+                    raise
+                await page.wait_for_load_state()
+        if not isinstance(html, str):
+            raise RenderedPageTooLarge(self._too_large(int(html)))
+        return html
+
+    def _too_large(self, size: int) -> str:
+        return (
+            f"rendered page cut off: {size:,} bytes or more, larger than the page size cap "
+            f"of {self.max_bytes:,} bytes (crawl.max_page_bytes)"
+        )
 
     async def close(self) -> None:
         if self._closed:  # the same handler serves http and https: closed once
             return
         self._closed = True
+        if self._warm is not None:
+            with suppress(Exception):
+                await self._warm
         await super().close()
 
     async def _close(self) -> None:
         self._idle.clear()
         self._uses.clear()
         await super()._close()
+
+
+def _frame_url(request) -> str | None:
+    try:
+        return request.frame.url
+    except Exception:  # noqa: BLE001 - service-worker requests have no frame
+        return None
