@@ -293,3 +293,76 @@ def test_on_a_terminal_the_crawl_shows_progress(tmp_path):
     text = out.decode(errors="replace")
     assert "2/2" in text and "1 failed" in text  # the progress line: pages done/total, failures
     assert "crawl: 1/2 pages fetched" in text  # and the summary
+
+
+class _ComesBack(LocalServer):
+    """A LocalServer that, started again after stop(), listens on its old port: a host
+    that was down for a night (meanwhile its port refuses connections)."""
+
+    def start(self) -> None:
+        if self._port is None:
+            super().start()
+            return
+        import threading
+
+        from tests.servers import _make_handler, _QuietServer
+
+        self._server = _QuietServer(("127.0.0.1", self._port), _make_handler(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+
+def test_a_host_refusing_connections_fails_its_pages_and_is_tried_again_next_night(tmp_path):
+    def intel(*args: str):
+        return run(["-m", "intel.cli", *args, "--data", str(data)], tmp_path)
+
+    def events() -> list[dict]:
+        return json.loads(intel("events", "--json").stdout)
+
+    news = "<html><body><main><h1>Other news</h1><p>Nothing moves here.</p></main></body></html>"
+    down_routes = {
+        "/robots.txt": robots("User-agent: *\nAllow: /\n"),
+        "/pricing": page(HTML, etag='"p1"'),
+        "/features": page(HTML.replace("pricing", "features"), etag='"f1"'),
+    }
+    with (
+        LocalServer({"/robots.txt": robots(""), "/news": page(news)}) as up,
+        _ComesBack(down_routes) as down,
+    ):
+        dead = [down.url("/pricing"), down.url("/features")]
+        wl = write_watchlist(
+            tmp_path / "w.yaml", [*dead, up.url("/news")], "{allow_private_networks: true}"
+        )
+        data = tmp_path / "data"
+        assert intel("run", "-w", str(wl)).returncode == 0
+
+        down.stop()  # night 2: the host refuses connections (its robots.txt included)
+        night2 = intel("run", "-w", str(wl))
+        assert night2.returncode == 0, night2.stderr  # the other host was fetched
+        assert "1/3 pages fetched, 2 failed" in night2.stdout
+        summary = json.loads(intel("runs", "--json").stdout)[0]["summary"]["crawl"]
+        assert summary["failed"] == 2 and len(summary["failures"]) == 2
+        for url in dead:
+            failed = snapshots(data)[url][-1]
+            assert failed["body"] is None and "refused" in failed["error"], failed["error"]
+            assert any(f.startswith(url) and "refused" in f for f in summary["failures"])
+        # both pages carry the error the host gave, word for word
+        assert len({snapshots(data)[u][-1]["error"] for u in dead}) == 1
+        assert events() == []  # a failure invents nothing
+
+        # night 3: the host is back, with one real change; it is tried again (not
+        # remembered as dead) and the change is found against night 1's snapshot
+        down.routes["/features"] = page(
+            HTML.replace("pricing", "features").replace(
+                "</main>", "<p>New: audit log export for every workspace.</p></main>"
+            ),
+            etag='"f2"',
+        )
+        down.start()
+        night3 = intel("run", "-w", str(wl))
+        assert night3.returncode == 0, night3.stderr
+        assert "3/3 pages fetched, 0 failed" in night3.stdout
+        evs = events()
+        assert [e["url"] for e in evs] == [down.url("/features")], evs
+        assert snapshots(data)[down.url("/pricing")][-1]["not_modified"] == 1
