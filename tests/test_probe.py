@@ -75,3 +75,31 @@ def test_first_night_probe_masks_a_rotating_region(tmp_path):
         evs = events(data)
         assert len(evs) == 1 and any("now with AI" in a for a in evs[0]["added"])
         assert not any("Tip" in a for a in evs[0]["added"])
+
+
+def test_the_second_look_at_a_page_with_an_etag_is_conditional(tmp_path):
+    import sqlite3
+
+    from tests.servers import page
+
+    html = "<html><body><main><h1>Design together</h1><p>Static.</p></main></body></html>"
+    with LocalServer({"/robots.txt": robots(""), "/": page(html, etag='"v1"')}) as srv:
+        wl = tmp_path / "w.yaml"
+        wl.write_text(
+            "crawl: {allow_private_networks: true}\n"
+            f"competitors: [{{name: Acme, pages: [{{url: '{srv.url('/')}', kind: page}}]}}]\n"
+        )
+        data = tmp_path / "data"
+        first = night(wl, data)
+        assert "1/1 pages fetched" in first.stdout
+        looks = srv.hits_for("/")
+        assert len(looks) == 2, "a new page still gets its second look"
+        assert "If-None-Match" not in looks[0].headers
+        assert looks[1].headers["If-None-Match"] == '"v1"'  # same ETag: a 304, no body
+        conn = sqlite3.connect(data / "intel.sqlite3")
+        rows = conn.execute("SELECT status, probe FROM snapshots").fetchall()
+        conn.close()
+        assert rows == [(200, 0)], "the page is stored once; an unchanged second look adds nothing"
+        night(wl, data)
+        assert len(srv.hits_for("/")) == 3
+        assert events(data) == []

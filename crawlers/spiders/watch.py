@@ -123,8 +123,19 @@ class WatchSpider(scrapy.Spider):
             # moment, so whatever differs is noise, masked from the first night on.
             meta = {k: v for k, v in response.meta.items() if k.startswith("intel_")}
             meta["intel_probe"] = True
+            # With the page's ETag: a server whose ETag follows the bytes (static files,
+            # CDNs, frameworks hashing the body) answers 304 when nothing differs, so the
+            # second look costs no body, no snapshot and no extraction; a page with
+            # per-request noise gets a new ETag, hence a 200 to learn from. Not
+            # If-Modified-Since: a one-second clock cannot tell two looks apart.
+            etag = response.headers.get(b"ETag")
             yield scrapy.Request(
-                response.url, callback=self.parse, errback=self.failed, meta=meta, dont_filter=True
+                response.url,
+                callback=self.parse,
+                errback=self.failed,
+                meta=meta,
+                headers={b"If-None-Match": etag} if etag else None,
+                dont_filter=True,
             )
 
     def parse_feed(self, response: Response, **kwargs: Any) -> Any:
@@ -146,7 +157,9 @@ class WatchSpider(scrapy.Spider):
         """Anything else: a 304 (unchanged), or a failed fetch with its reason."""
         request = failure.request  # type: ignore[attr-defined]
         if request.meta.get("intel_probe"):
-            return  # a failed second look teaches nothing, and the page itself was stored
+            # A 304 (the same ETag: nothing differs) or a failed second look teaches
+            # nothing, and the page itself was stored.
+            return
         exc = failure.value
         if isinstance(exc, HttpError):
             response = exc.response
