@@ -20,7 +20,7 @@ next heading of the same or a higher level.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -82,6 +82,18 @@ class Entry:
     link: str | None
     summary: str
     versions: list[str] = field(default_factory=list)
+    # Summary and link are the costly part of an entry and only the winning strategy's
+    # entries keep theirs: strategies leave this to fill them in (see `complete`).
+    pending: Callable[[Entry], None] | None = field(default=None, repr=False, compare=False)
+
+
+def complete(entries: list[Entry]) -> list[Entry]:
+    """Fill in the summary and link of entries a strategy left pending."""
+    for e in entries:
+        if e.pending is not None:
+            fill, e.pending = e.pending, None
+            fill(e)
+    return entries
 
 
 def norm(text: str | None) -> str:
@@ -456,16 +468,15 @@ def _entry_from_heading(sec: _Section, base: str, date_in_section: bool) -> Entr
         return None
     if (iso is None or weak) and date_in_section:
         iso = section_date(sec) or iso or _yearless_date(sec)
-    skip = {sec.heading}
-    summary = section_summary(sec, skip)
-    if iso:
-        summary = _strip_leading_date(summary)
+
+    def fill(e: Entry) -> None:
+        summary = section_summary(sec, {sec.heading})
+        # the date found here, not one a caller sets on the entry later
+        e.summary = _strip_leading_date(summary) if iso else summary
+        e.link = section_link(sec, base)
+
     return Entry(
-        title=title,
-        date=iso,
-        link=section_link(sec, base),
-        summary=summary,
-        versions=versions(title),
+        title=title, date=iso, link=None, summary="", versions=versions(title), pending=fill
     )
 
 
@@ -681,8 +692,12 @@ def _entry_from_block(block: HtmlElement, base: str) -> Entry | None:
     if version_line is not None:
         leaf, title = version_line
         sec = _Section(None, [block], block)
-        summary = section_summary(sec, {leaf})
-        return Entry(title, iso, section_link(sec, base), summary, versions(title))
+
+        def fill_version(e: Entry) -> None:
+            e.summary = section_summary(sec, {leaf})
+            e.link = section_link(sec, base)
+
+        return Entry(title, iso, None, "", versions(title), fill_version)
     if candidates:
         title_leaf = candidates[0]
     if title_leaf is None:
@@ -691,15 +706,18 @@ def _entry_from_block(block: HtmlElement, base: str) -> Entry | None:
     if not title or is_placeholder(title):
         return None
     sec = _Section(None, [block], block)
-    date_leaves = {leaf for leaf in leaves(block) if _leaf_date(leaf) == iso} if iso else set()
-    summary = section_summary(sec, {title_leaf, *date_leaves})
-    link = None
-    for a in title_leaf.iter("a"):
-        link = clean_link(a.get("href"), base)
-        break
-    if link is None:
-        link = section_link(sec, base)
-    return Entry(title, iso or iso2, link, summary, versions(title))
+    lead = title_leaf
+
+    def fill_block(e: Entry) -> None:
+        dated = {leaf for leaf in leaves(block) if _leaf_date(leaf) == iso} if iso else set()
+        e.summary = section_summary(sec, {lead, *dated})
+        link = None
+        for a in lead.iter("a"):
+            link = clean_link(a.get("href"), base)
+            break
+        e.link = link if link is not None else section_link(sec, base)
+
+    return Entry(title, iso or iso2, None, "", versions(title), fill_block)
 
 
 def _undated_headings(root: HtmlElement, by_level: dict[int, list[HtmlElement]], base: str):
@@ -730,11 +748,13 @@ def entries_from_html(doc: HtmlElement, base: str) -> list[Entry]:
     clean(doc)
     root = main_root(doc)
     got = _entries(root, base)
-    if len(got) < 2 and promote_pseudo_headings(root):
-        got = _entries(root, base) or got
+    if len(got) < 2:
+        complete(got)  # before the page is re-read with bold lines as headings
+        if promote_pseudo_headings(root):
+            got = _entries(root, base) or got
     if len(got) < 2 and len(scripts) > len(got):
         got = scripts
-    return got
+    return complete(got)
 
 
 _PSEUDO_TAG = "h6"
