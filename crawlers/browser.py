@@ -27,9 +27,11 @@ import re
 import weakref
 from contextlib import suppress
 from functools import partial
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
+from urllib.request import getproxies
 
 from playwright.async_api import Error as PlaywrightError
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, HtmlResponse
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
@@ -47,6 +49,8 @@ HANDLER = "crawlers.browser.PooledPlaywrightHandler"
 CONTEXT = "intel"
 # Pages rendering at once. Two cores: more pages only queue for CPU and add memory.
 MAX_PAGES = 6
+# Redirects followed per request when the private-network guard follows them itself.
+REDIRECT_MAX = 5
 # A page is closed and replaced after this many navigations, bounding slow leaks.
 PAGE_REUSE = 100
 
@@ -83,6 +87,9 @@ def playwright_settings(watchlist) -> dict:
         launch, missing = launch_options(), None
     except BrowserNotFound as exc:  # only the browser pages fail, each saying why
         launch, missing = {}, str(exc)
+    proxy = proxy_from_env()
+    if proxy and launch:
+        launch["proxy"] = proxy
     return {
         "DOWNLOAD_HANDLERS": {"http": HANDLER, "https": HANDLER},
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
@@ -101,6 +108,22 @@ def playwright_settings(watchlist) -> dict:
         "INTEL_ALLOW_PRIVATE_NETWORKS": crawl.allow_private_networks,
         "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
     }
+
+
+def proxy_from_env() -> dict | None:
+    """`http_proxy`/`https_proxy` (and `no_proxy`) as Playwright's `proxy` launch option.
+
+    Scrapy's HttpProxyMiddleware sends the static pages through the environment's proxy;
+    the browser pages take the same way out.
+    """
+    proxies = getproxies()
+    server = proxies.get("http") or proxies.get("https")
+    if not server:
+        return None
+    out = {"server": server}
+    if proxies.get("no"):
+        out["bypass"] = proxies["no"]
+    return out
 
 
 def request_meta(page) -> dict:
@@ -183,6 +206,10 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         self._uses: dict[int, int] = {}
         self._gates: dict[str, asyncio.Semaphore] = {}
         self._resolved: dict[str, str | None] = {}
+        #: id(page) -> (url, why) of its refused navigation
+        self._refusals: dict[int, tuple[str, str]] = {}
+        #: id(page) -> the checked Location its navigation was redirected to (guard on)
+        self._redirects: dict[int, str] = {}
         self._warm: asyncio.Future | None = None
         # Start Chromium now, while Scrapy is still opening the spider, the store and the
         # middlewares: the driver and the browser take a second or two to come up.
@@ -263,30 +290,57 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
     async def _guarded(self, route, request) -> None:
         """The private-network guard of static pages (`refusal`), for each browser request.
 
-        Chromium follows redirects without showing them to a route, so a request that is
-        let through is fetched here without following them: a redirect is handed to the
-        browser as it came, and the browser's next request (to the Location) comes back
-        through this route and its guard.
+        Chromium follows redirects without showing them to a route, so with the guard on
+        the browser never fetches anything itself: each request is fetched here (by the
+        driver, `route.fetch`) without following redirects, and every hop is checked
+        before it is made. A sub-request gets the end of its chain under its own URL; a
+        page's own redirect is handed back to `_render`, which navigates to the checked
+        Location, so the page keeps its real URL.
         """
-        why = await self._refusal(request.url)
-        if why is not None:
-            self._refused(request.url, why)
-            await route.abort("blockedbyclient")
-            return
-        response = await route.fetch(max_redirects=0)
-        await route.fulfill(response=response)
+        url = request.url
+        main = _is_main_navigation(request)
+        for hop in range(REDIRECT_MAX + 1):
+            why = await self._refusal(url)
+            if why is not None:
+                self._refused(request, why, url)
+                await route.abort("blockedbyclient")
+                return
+            try:
+                response = await route.fetch(
+                    url=url, max_redirects=0, timeout=self.page_timeout * 1000
+                )
+            except PlaywrightError as exc:
+                if is_crash(exc):
+                    raise
+                await route.abort("failed")  # DNS, refused, reset: the page sees a failure
+                return
+            location = response.headers.get("location")
+            if not (300 <= response.status < 400 and location) or hop == REDIRECT_MAX:
+                await route.fulfill(response=response)
+                return
+            url = urljoin(url, location)
+            if main:
+                why = await self._refusal(url)
+                if why is None:
+                    self._redirects[id(request.frame.page)] = url
+                    await route.abort("aborted")
+                    return
 
     async def _route_web_socket(self, ws) -> None:
         why = await self._refusal(ws.url)
         if why is not None:
-            self._refused(ws.url, why)
+            self.stats.inc_value("intel/refused_private")
+            logger.warning("browser WebSocket to %s refused: %s", ws.url, why)
             await ws.close(code=1008, reason="refused")
         else:
             ws.connect_to_server()
 
-    def _refused(self, url: str, why: str) -> None:
+    def _refused(self, request, why: str, url: str) -> None:
+        """Count and log a refused request; a refused page fails with `why`."""
         self.stats.inc_value("intel/refused_private")
         logger.warning("browser request to %s refused: %s", url, why)
+        if _is_main_navigation(request):
+            self._refusals[id(request.frame.page)] = (url, why)
 
     async def _refusal(self, url: str) -> str | None:
         host = urlsplit(url).hostname
@@ -415,7 +469,27 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         meta = request.meta
         goto = dict(meta.get("playwright_page_goto_kwargs") or {})
         goto.pop("url", None)
-        response = await page.goto(request.url, **goto)
+        url, hops = request.url, []
+        while True:
+            self._refusals.pop(id(page), None)
+            self._redirects.pop(id(page), None)
+            try:
+                response = await page.goto(url, **goto)
+                break
+            except PlaywrightError:
+                refused = self._refusals.pop(id(page), None)
+                redirect = self._redirects.pop(id(page), None)
+                if refused is not None:
+                    where, why = refused
+                    hop = " (redirect)" if where != request.url else ""
+                    raise IgnoreRequest(  # worded as PrivateNetworkGuardMiddleware's
+                        f"refused {where}{hop}: {why}; "
+                        "set `crawl: {allow_private_networks: true}` in the watchlist to allow it"
+                    ) from None
+                if redirect is None or len(hops) >= REDIRECT_MAX:
+                    raise
+                hops.append(url)
+                url = redirect
         for pm in meta.get("playwright_page_methods") or ():
             method = partial(pm.method, page) if callable(pm.method) else getattr(page, pm.method)
             result = method(*pm.args, **pm.kwargs)
@@ -428,13 +502,15 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         body, encoding = encode_body(html, content_type.decode("latin-1") if content_type else None)
         if self.max_bytes and len(body) > self.max_bytes:
             raise RenderedPageTooLarge(self._too_large(len(body)))
-        if response is not None and response.request.redirected_from is not None:
-            hops, hop = [], response.request.redirected_from
+        if response is not None:
+            hop, chrome_hops = response.request.redirected_from, []
             while hop is not None:
-                hops.append(hop.url)
+                chrome_hops.append(hop.url)
                 hop = hop.redirected_from
+            hops += chrome_hops[::-1]
+        if hops:
             meta["redirect_times"] = len(hops)
-            meta["redirect_urls"] = hops[::-1]
+            meta["redirect_urls"] = hops
         return HtmlResponse(
             url=page.url,
             status=response.status if response is not None else 200,
@@ -478,6 +554,14 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         self._idle.clear()
         self._uses.clear()
         await super()._close()
+
+
+def _is_main_navigation(request) -> bool:
+    """A request for the page itself (not an iframe's, not a sub-resource)."""
+    try:
+        return request.is_navigation_request() and request.frame == request.frame.page.main_frame
+    except Exception:  # noqa: BLE001 - no frame (service worker) or the page is gone
+        return False
 
 
 def _frame_url(request) -> str | None:
