@@ -80,13 +80,37 @@ def write_files(briefing: Briefing, out_dir: Path) -> list[Path]:
     return paths
 
 
-def window(kind: str, now: datetime) -> tuple[str, str]:
-    """The window a scheduled briefing covers: the last day, or the last seven."""
-    days = 7 if kind == "weekly" else 1
-    until = now.astimezone(UTC)
-    return (until - timedelta(days=days)).isoformat(timespec="seconds"), until.isoformat(
-        timespec="seconds"
-    )
+#: how far back a scheduled briefing catches up on moves no briefing of its kind has shown
+CATCH_UP = {"daily": timedelta(days=7), "weekly": timedelta(days=28)}
+
+
+def window(kind: str, now: datetime, covered_until: str | None = None) -> tuple[str, str]:
+    """The window a scheduled briefing covers: from where the last one of its kind ended.
+
+    Windows that meet end to end put every move in exactly one briefing. "The last day"
+    does not: nights differ in length (a shorter night re-reports the end of the one
+    before), and the moves of a night whose briefing was never sent (the run was killed,
+    or only processed the next night) fall before it. With no earlier briefing, or a
+    `covered_until` that makes no sense, it is the last day (or seven); it never reaches
+    further back than CATCH_UP.
+
+    `until` is the next whole second: moves are dated to the second, and one fetched in
+    the very second the briefing is composed belongs to it (not, a day late, to the next).
+    """
+    until = now.astimezone(UTC).replace(microsecond=0) + timedelta(seconds=1)
+    since = until - timedelta(days=7 if kind == "weekly" else 1)
+    last = _parse_time(covered_until)
+    if last is not None and last < until:
+        since = max(last, until - CATCH_UP.get(kind, timedelta(days=7)))
+    return since.isoformat(timespec="seconds"), until.isoformat(timespec="seconds")
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    return parsed if parsed is None or parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def is_due(kind: str, weekday: str, today: date) -> bool:

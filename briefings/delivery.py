@@ -53,8 +53,17 @@ class SmtpSettings:
         )
 
 
-def build_message(briefing: Briefing, sender: str, recipients: list[str]) -> EmailMessage:
-    """multipart/alternative: plain text, then HTML with its charts related by Content-ID."""
+def build_message(
+    briefing: Briefing,
+    sender: str,
+    recipients: list[str],
+    window: tuple[str, str] | None = None,
+) -> EmailMessage:
+    """multipart/alternative: plain text, then HTML with its charts related by Content-ID.
+
+    `window` (since, until) is recorded in X-Intel-Since/-Until: the next scheduled
+    briefing starts where this one ends (`Outbox.covered_until`).
+    """
     msg = EmailMessage(policy=policy.SMTP)
     msg["Subject"] = briefing.subject
     msg["From"] = sender
@@ -62,6 +71,8 @@ def build_message(briefing: Briefing, sender: str, recipients: list[str]) -> Ema
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(idstring=briefing.id.replace("/", "-"), domain="intel.local")
     msg["X-Intel-Briefing"] = briefing.id
+    if window is not None:
+        msg["X-Intel-Since"], msg["X-Intel-Until"] = window
     msg.set_content(briefing.text)
     msg.add_alternative(briefing.html, subtype="html")
     html_part = msg.get_payload()[1]
@@ -98,6 +109,20 @@ class Outbox:
         os.replace(tmp, path)
         return path
 
+    def covered_until(self, kind: str) -> str | None:
+        """Where the newest `kind` briefing queued or sent ends (its X-Intel-Until), if known.
+
+        Read from the message itself, which is queued in one rename: a briefing is either
+        queued with its window or not at all, whatever moment a run is killed.
+        """
+        names = [p for d in (self.pending_dir, self.sent_dir) for p in _glob(d, f"{kind}-*.eml")]
+        if not names:
+            return None
+        newest = max(names, key=lambda p: p.name)  # ids end in their date (kind-YYYY-MM-DD)
+        with newest.open("rb") as f:
+            headers = BytesParser(policy=policy.SMTP).parse(f, headersonly=True)
+        return headers.get("X-Intel-Until")
+
     def pending(self) -> list[Path]:
         return sorted(self.pending_dir.glob("*.eml")) if self.pending_dir.is_dir() else []
 
@@ -120,6 +145,10 @@ class Outbox:
     def _mark_sent(self, path: Path) -> None:
         self.sent_dir.mkdir(parents=True, exist_ok=True)
         os.replace(path, self.sent_dir / path.name)
+
+
+def _glob(directory: Path, pattern: str) -> list[Path]:
+    return list(directory.glob(pattern)) if directory.is_dir() else []
 
 
 def send(

@@ -144,7 +144,7 @@ def scheduled_briefing(watchlist: Any, data_dir: Path, kind: str, *, quiet: bool
     settings = SmtpSettings.from_watchlist(watchlist.smtp)
     briefing_id = f"{kind}-{now.date().isoformat()}"
     if is_due(kind, config.weekday, now.date()) and not outbox.known(briefing_id):
-        since, until = window(kind, now)
+        since, until = window(kind, now, outbox.covered_until(kind))
         with Store.open(data_dir) as store:
             briefing = compose(
                 store,
@@ -155,7 +155,8 @@ def scheduled_briefing(watchlist: Any, data_dir: Path, kind: str, *, quiet: bool
                 min_importance=config.min_importance,
             )
         write_files(briefing, data_dir / "briefings" / briefing.id)
-        outbox.put(briefing.id, build_message(briefing, settings.sender, list(config.to)))
+        message = build_message(briefing, settings.sender, list(config.to), (since, until))
+        outbox.put(briefing.id, message)
     sent, failures = outbox.send_pending(settings)
     if not quiet:
         for s in sent:
