@@ -1,27 +1,61 @@
-"""The fast path of search at 100k documents: set algebra over cached postings and columns.
+"""The fast path of search at 100k documents: numpy masks over cached postings and columns.
 
 Whoosh's matchers and collectors visit each matching document in Python, and it expands
 a date range into many numeric terms; at 100k events a common word with facets took
 seconds. Here, per searcher (so the caches die with the index version they describe):
 
-- each term's posting list is decoded once, a whole block at a time;
-- And/Or/Not become set operations, `date`/`importance` ranges compare cached columns;
-- facet counts are one C-speed Counter pass over the match set;
-- ranking is a lean BM25 over the same posting lists, restricted to the match set.
+- a term's posting list is decoded straight from the postings file, a whole block at a
+  time, into numpy arrays (whoosh's own block reader costs ~3x more per posting);
+- a query becomes a boolean mask over doc numbers: And/Or/Not are `&`/`|`/`~`, ranges over
+  `date`/`importance` compare cached columns, prefixes and numeric ranges are unions of
+  their expanded terms;
+- facet counts are one `bincount` over integer-coded columns;
+- date/importance order is precomputed once, so a page of newest hits is a mask lookup;
+- ranking is a lean BM25 added up per term over whole posting arrays.
 
-Anything else (phrases, prefixes, wildcards) goes through whoosh's own matchers.
+Anything else (phrases, fuzzy/near queries) goes through whoosh's own matchers.
 """
 
 from __future__ import annotations
 
-import heapq
+import io
 import math
-from collections import Counter, OrderedDict
+import pickle
+import struct
+import threading
+import zlib
+from collections import OrderedDict
+from itertools import accumulate
 from typing import Any
 
+import numpy as np
 from whoosh import query as wq
+from whoosh.formats import Positions
 
 from index.schema import FACETS, SCHEMA
+
+_INT = struct.Struct("!i")
+_MAGIC = b"W3Bl"
+# Decoded posting lists kept across searchers, counted in postings (8 bytes each as
+# int32 id + float32 weight): ~50 MB. At 100k events the searched fields hold ~3M.
+POSTINGS_BUDGET = 6_000_000
+# Joined (all segments) lists kept per searcher, in postings (16 bytes each).
+SEARCHER_POSTINGS = 2_000_000
+# What `Columns.warm` decodes at start-up: terms in at least this many docs of these fields.
+WARM_MIN_DF = 1000
+WARM_FIELDS = (
+    "text",
+    "title",
+    "plan",
+    "feature",
+    "tags",
+    "type",
+    "signal",
+    "company",
+    "competitor",
+    "doctype",
+    "direction",
+)
 
 
 def column(reader: Any, field: str, *, translate: bool = True, default: Any = None) -> list[Any]:
@@ -31,103 +65,186 @@ def column(reader: Any, field: str, *, translate: bool = True, default: Any = No
     segment of page documents has no `type`), so iterating it shifts every later value
     onto the wrong document. Each segment is read here at its own offset instead.
     """
-    subs = (
-        list(zip(reader.readers, reader.doc_offsets, strict=True))
-        if hasattr(reader, "readers")
-        else [(reader, 0)]
-    )
     out: list[Any] = [default] * reader.doc_count_all()
-    for sub, offset in subs:
+    for sub, offset in leaves(reader):
         if sub.has_column(field):
             values = list(sub.column_reader(field, translate=translate))
             out[offset : offset + len(values)] = values
     return out
 
 
-class Columns:
-    """Per-searcher caches that make facets and date sorting cheap at 100k documents.
+def leaves(reader: Any) -> list[tuple[Any, int]]:
+    if hasattr(reader, "readers"):
+        return list(zip(reader.readers, reader.doc_offsets, strict=True))
+    return [(reader, 0)]
 
-    Whoosh's own grouping and sorting visit every match in Python (over a second for a
-    common word at 100k events). Instead, the facet, date and importance columns are
-    read once per searcher into lists indexed by doc number, the doc sets of filters and
-    recent queries are kept, and facet counts are one C-speed Counter pass over the matches.
+
+class Columns:
+    """Per-searcher caches that make matching, facets and sorting cheap at 100k documents.
+
+    Built once per searcher (an index version); `intel serve` builds it at start-up and
+    keeps it, `intel search` builds it once per call.
     """
 
     def __init__(self, searcher) -> None:
         reader = searcher.reader()
-        self.facets = {name: column(reader, field) for name, field in FACETS.items()}
+        self.n = n = reader.doc_count_all()
+        self.arange = np.arange(n, dtype=np.int64)
+        # Facets as integer codes into a list of names (code 0: no value), from the
+        # facet fields' postings: whoosh's column reader unpacks one value at a time.
+        self.facet_names: dict[str, list[str | None]] = {}
+        self.facet_codes: dict[str, np.ndarray] = {}
+        for name, field in FACETS.items():
+            names: list[str | None] = [None]
+            codes = np.zeros(n, dtype=np.int32)
+            for btext in reader.lexicon(field):
+                names.append(SCHEMA[field].from_bytes(btext))
+                codes[_read_postings(reader, field, btext)[0]] = len(names) - 1
+            self.facet_names[name], self.facet_codes[name] = names, codes
         # Raw sortable integers: same order as the values, no conversion per document.
-        self.date = column(reader, "date", translate=False, default=0)
-        self.importance = column(reader, "importance", translate=False, default=0)
-        self.live = frozenset(reader.all_doc_ids()) if reader.has_deletions() else None
-        self.all = self.live if self.live is not None else frozenset(range(reader.doc_count_all()))
-        self.docsets: OrderedDict[str, frozenset[int]] = OrderedDict()
-        self.posting_lists: OrderedDict[tuple[str, bytes], tuple[list, list]] = OrderedDict()
-        self.facet_counts: OrderedDict[str, dict[str, dict[str, int]]] = OrderedDict()
-        self.by_date = sorted(self.all, key=self.date.__getitem__, reverse=True)
-        self.companies = sorted({c for c in self.facets["competitor"] if c})
+        self.date = numeric_column(reader, "date").astype(np.int64)
+        self.importance = numeric_column(reader, "importance")
+        if reader.has_deletions():
+            self.live = np.zeros(n, dtype=bool)
+            self.live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
+        else:
+            self.live = np.ones(n, dtype=bool)
+        # Newest first (then doc number); most important first, then newest.
+        self.by_date = np.lexsort((self.arange, -self.date))
+        self.date_rank = np.empty(n, dtype=np.int64)
+        self.date_rank[self.by_date] = np.arange(n)  # 0 = newest
+        self.by_importance = np.lexsort((self.date_rank, -_signed(self.importance)))
+        self.companies = sorted(c for c in self.facet_names["competitor"] if c)
+        self.docsets: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.posting_lists: OrderedDict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = (
+            OrderedDict()
+        )
+        self.cached_postings = 0
 
-    def docs(self, searcher, q: wq.Query | None) -> frozenset[int]:
-        """Doc numbers matching `q` (every live doc for None), cached for the last 128 queries."""
+    def warm(self, searcher) -> None:
+        """Decode now what the first searches would: `intel serve` calls this at start-up.
+
+        The posting lists of every term in more than WARM_MIN_DF documents of the
+        searched fields (most frequent first, up to 80% of POSTINGS_BUDGET), each
+        segment's stored-fields file, and the event/page split. Rare terms are left:
+        decoding one costs well under a millisecond.
+        """
+        reader = searcher.reader()
+        wanted: list[tuple[int, Any, str, bytes]] = []
+        for sub, _offset in leaves(reader):
+            for docnum in sub.all_doc_ids():
+                sub.stored_fields(docnum)  # opens (reads) the segment's stored-fields file
+                break
+            names = set(sub.indexed_field_names())
+            for fieldname in WARM_FIELDS:
+                if fieldname not in names:
+                    continue
+                for text, info in sub.iter_field(fieldname):
+                    df = info.doc_frequency()
+                    if df >= WARM_MIN_DF:
+                        wanted.append((df, sub, fieldname, _btext(fieldname, text)))
+        wanted.sort(key=lambda w: -w[0])
+        total = 0
+        for df, sub, fieldname, btext in wanted:
+            if total + df > POSTINGS_BUDGET * 0.8:
+                break
+            if not SEGMENT_POSTINGS.has(sub, fieldname, btext):
+                SEGMENT_POSTINGS.get(sub, fieldname, btext)
+            total += df
+        self.docs(searcher, wq.Term("doctype", "event"))
+
+    # -- matching ------------------------------------------------------------------------
+
+    def docs(self, searcher, q: wq.Query | None) -> np.ndarray:
+        """A boolean mask of the live docs matching `q` (all for None); last 64 cached."""
         if q is None or isinstance(q, wq.Every):
-            return self.all
+            return self.live
         key = repr(q)
         found = self.docsets.get(key)
         if found is None:
-            found = self._eval(searcher, q)
-            if self.live is not None:
-                found &= self.live
+            found = self._eval(searcher, q) & self.live
             self.docsets[key] = found
-            if len(self.docsets) > 128:
+            if len(self.docsets) > 64:
                 self.docsets.popitem(last=False)
         else:
             self.docsets.move_to_end(key)
         return found
 
-    def _eval(self, searcher, q: wq.Query) -> frozenset[int]:
-        """Set algebra over posting blocks and columns; whoosh's own matchers for the rest.
-
-        Whoosh walks matches one doc at a time in Python, and expands a date range into
-        many numeric terms: at 100k documents that alone costs seconds. Terms read whole
-        posting blocks, And/Or/Not are set operations, and ranges over `date` and
-        `importance` compare the cached column values of the candidates.
-        """
+    def _eval(self, searcher, q: wq.Query) -> np.ndarray:
         if isinstance(q, wq.Every):
-            return self.all
-        if q is wq.NullQuery:
-            return frozenset()
-        if type(q) is wq.Term:
-            return self._term(searcher, q.fieldname, q.text)
-        if type(q) is wq.And:
-            ranges = [c for c in q.subqueries if self._column_range(c) is not None]
-            others = [c for c in q.subqueries if self._column_range(c) is None]
-            sets = sorted((self._eval(searcher, c) for c in others), key=len)
-            result = sets[0] if sets else self.all
-            for other in sets[1:]:
-                result = result & other
-            for r in ranges:
-                result = self._in_range(result, r)
-            return frozenset(result)
-        if type(q) is wq.Or:
-            result: set[int] = set()
-            for c in q.subqueries:
-                result |= self._eval(searcher, c)
-            return frozenset(result)
-        if type(q) is wq.AndNot:
-            return self._eval(searcher, q.a) - self._eval(searcher, q.b)
-        if type(q) is wq.Not:
-            return self.all - self._eval(searcher, q.query)
-        if self._column_range(q) is not None:
-            return frozenset(self._in_range(self.all, q))
-        return frozenset(searcher.docs_for_query(q))
+            return self.live
+        if isinstance(q, type(wq.NullQuery)):
+            return np.zeros(self.n, dtype=bool)
+        kind = type(q)
+        if kind is wq.Term:
+            return self._mask(self.postings(searcher, q.fieldname, q.text)[0])
+        if kind is wq.And:
+            out = self.live.copy()
+            for sub in q.subqueries:
+                out &= self._range(sub) if self._is_column_range(sub) else self._eval(searcher, sub)
+            return out
+        if kind is wq.Or:
+            out = np.zeros(self.n, dtype=bool)
+            for sub in q.subqueries:
+                out |= self._eval(searcher, sub)
+            return out
+        if kind is wq.AndNot:
+            return self._eval(searcher, q.a) & ~self._eval(searcher, q.b)
+        if kind is wq.Not:
+            return self.live & ~self._eval(searcher, q.query)
+        if self._is_column_range(q):
+            return self._range(q)
+        if kind is wq.Phrase and SCHEMA[q.fieldname].format.supports("positions"):
+            return self._phrase(searcher, q)
+        if isinstance(q, wq.NumericRange):  # old_price:[10 to 20]: a union of tiered terms
+            return self._eval(searcher, q._compile_query(searcher.reader()))
+        if isinstance(q, wq.Prefix | wq.Wildcard | wq.TermRange) and q.fieldname in SCHEMA.names():
+            out = np.zeros(self.n, dtype=bool)
+            for btext in q._btexts(searcher.reader()):
+                out[self.postings(searcher, q.fieldname, btext)[0]] = True
+            return out
+        ids = np.fromiter(searcher.docs_for_query(q), dtype=np.int64)
+        return self._mask(ids)
 
-    def _column_range(self, q: wq.Query):
-        if type(q) in (wq.NumericRange, wq.DateRange) and q.fieldname in ("date", "importance"):
-            return q
-        return None
+    def _phrase(self, searcher, q: wq.Phrase) -> np.ndarray:
+        """Docs holding the words in order, each within `slop` positions of the last.
 
-    def _in_range(self, docs, q) -> set[int]:
-        column = self.date if q.fieldname == "date" else self.importance
+        The docs holding every word come from the cached postings; positions are
+        decoded for those docs only (whoosh's phrase matcher walks span objects per
+        document in Python: ~0.3 s for a two-word phrase at 100k events).
+        """
+        words = [_btext(q.fieldname, w) for w in q.words]
+        found = self.live.copy()
+        for w in words:
+            found &= self._mask(self.postings(searcher, q.fieldname, w)[0])
+        if len(words) < 2 or not found.any():
+            return found
+        reader = searcher.reader()
+        positions = [_positions(reader, q.fieldname, w, found) for w in words]
+        slop = max(1, int(q.slop or 1))
+        for doc in np.flatnonzero(found).tolist():
+            reach = set(positions[0].get(doc, ()))
+            for later in positions[1:]:
+                if slop == 1:  # the usual "quoted words": each right after the last
+                    reach = {r + 1 for r in reach}.intersection(later.get(doc, ()))
+                else:
+                    reach = {p for p in later.get(doc, ()) if any(p - slop <= r < p for r in reach)}
+                if not reach:
+                    break
+            found[doc] = bool(reach)
+        return found
+
+    def _mask(self, ids: np.ndarray) -> np.ndarray:
+        out = np.zeros(self.n, dtype=bool)
+        out[ids] = True
+        return out
+
+    @staticmethod
+    def _is_column_range(q: wq.Query) -> bool:
+        return type(q) in (wq.NumericRange, wq.DateRange) and q.fieldname in ("date", "importance")
+
+    def _range(self, q) -> np.ndarray:
+        values = self.date if q.fieldname == "date" else self.importance
         field = SCHEMA[q.fieldname]
 
         def raw(bound):
@@ -138,132 +255,277 @@ class Columns:
             return field.to_column_value(bound)
 
         lo, hi = raw(q.start), raw(q.end)
-        out = set()
-        for n in docs:
-            v = column[n]
-            if lo is not None and (v < lo or (q.startexcl and v == lo)):
-                continue
-            if hi is not None and (v > hi or (q.endexcl and v == hi)):
-                continue
-            out.add(n)
+        out = self.live.copy()
+        if lo is not None:
+            out &= (values > lo) if q.startexcl else (values >= lo)
+        if hi is not None:
+            out &= (values < hi) if q.endexcl else (values <= hi)
         return out
 
-    def _term(self, searcher, fieldname: str, text: Any) -> frozenset[int]:
-        return frozenset(self.postings(searcher, fieldname, text)[0])
+    def postings(self, searcher, fieldname: str, text: Any) -> tuple[np.ndarray, np.ndarray]:
+        """All (doc ids, weights) of a term over every segment (see `_SegmentPostings`).
 
-    def postings(self, searcher, fieldname: str, text: Any) -> tuple[list[int], list[float]]:
-        """All (doc ids, weights) of a term, decoded once per searcher (last 256 terms).
-
-        Decoding whoosh's pickled, compressed posting blocks is most of a query's cost;
-        facet clicks and paging repeat the same words.
+        The segments' lists joined at their offsets are kept for this searcher too
+        (facet clicks and paging repeat the same words), up to SEARCHER_POSTINGS.
         """
         if fieldname not in SCHEMA.names():
-            return [], []
+            return _EMPTY_IDS, _EMPTY_WEIGHTS
         key = (fieldname, _btext(fieldname, text))
         found = self.posting_lists.get(key)
-        if found is None:
-            ids: list[int] = []
-            weights: list[float] = []
-            for block_ids, block_weights in _postings(searcher, fieldname, text, weights=True):
-                ids.extend(block_ids)
-                weights.extend(block_weights)
-            found = self.posting_lists[key] = (ids, weights)
-            if len(self.posting_lists) > 256:
-                self.posting_lists.popitem(last=False)
-        else:
+        if found is not None:
             self.posting_lists.move_to_end(key)
+            return found
+        found = _read_postings(searcher.reader(), fieldname, key[1])
+        self.posting_lists[key] = found
+        self.cached_postings += len(found[0])
+        while self.cached_postings > SEARCHER_POSTINGS and len(self.posting_lists) > 1:
+            _, (ids, _w) = self.posting_lists.popitem(last=False)
+            self.cached_postings -= len(ids)
         return found
 
-    def facets_of(self, matched, key: str) -> dict[str, dict[str, int]]:
-        """Facet counts over a match set: one C-speed Counter pass per facet, cached by query."""
-        found = self.facet_counts.get(key)
-        if found is None:
-            found = {}
-            for name, values in self.facets.items():
-                counts = Counter(map(values.__getitem__, matched))
-                found[name] = dict(
-                    sorted(
-                        ((str(k), int(v)) for k, v in counts.items() if k not in (None, "")),
-                        key=lambda kv: (-kv[1], kv[0]),
-                    )
-                )
-            self.facet_counts[key] = found
-            if len(self.facet_counts) > 128:
-                self.facet_counts.popitem(last=False)
-        else:
-            self.facet_counts.move_to_end(key)
-        return {name: dict(counts) for name, counts in found.items()}
+    # -- facets and order ----------------------------------------------------------------
 
-    def rank(self, searcher, scoring: wq.Query, matched, n: int) -> list[tuple[float, int]]:
-        """The `n` best (score, docnum) of `matched` for the words of `scoring`.
+    def facets_of(self, matched: np.ndarray) -> dict[str, dict[str, int]]:
+        """Facet counts over a match mask: one bincount per facet, most frequent first."""
+        out: dict[str, dict[str, int]] = {}
+        for name, codes in self.facet_codes.items():
+            names = self.facet_names[name]
+            counts = np.bincount(codes[matched], minlength=len(names))
+            pairs = [(names[i], int(counts[i])) for i in np.flatnonzero(counts) if i]
+            pairs.sort(key=lambda kv: (-kv[1], kv[0]))
+            out[name] = dict(pairs)
+        return out
+
+    def ordered(self, matched: np.ndarray, sort: str, start: int, stop: int) -> list[int]:
+        """Doc numbers `start:stop` of the matches, newest or most important first."""
+        order = self.by_date if sort == "date" else self.by_importance
+        return order[matched[order]][start:stop].tolist()
+
+    def rank(
+        self, searcher, scoring: wq.Query, matched: np.ndarray, start: int, stop: int
+    ) -> list[tuple[float, int]]:
+        """(score, docnum) `start:stop` of the matches, best first (then newest).
 
         A lean BM25 without length normalisation (event texts are short and alike),
-        computed from whole posting blocks: whoosh's matcher tree scores one document at
-        a time in Python, which costs hundreds of ms for common words at 100k events.
+        added up per term over whole posting arrays: whoosh's matcher tree scores one
+        document at a time in Python, hundreds of ms for common words at 100k events.
         """
         total = max(searcher.doc_count_all(), 1)
-        scores: dict[int, float] = {}
-        get = scores.get
+        scores = np.zeros(self.n, dtype=np.float64)
         for fieldname, text in scoring.iter_all_terms(phrases=True):
             boost = _RANK_FIELDS.get(fieldname)
             if boost is None:
                 continue
-            btext = _btext(fieldname, text)
-            df = searcher.doc_frequency(fieldname, btext)
-            if not df:
-                continue
-            idf = math.log(1 + (total - df + 0.5) / (df + 0.5)) * boost
             ids, weights = self.postings(searcher, fieldname, text)
-            for doc, tf in zip(ids, weights, strict=True):
-                if doc in matched:
-                    scores[doc] = get(doc, 0.0) + idf * tf / (tf + 1.2)
-        if not scores:  # e.g. a query only on fields we do not rank by: newest first
-            date = self.date
-            return [(0.0, d) for d in heapq.nlargest(n, matched, key=date.__getitem__)]
-        date = self.date
-        best = heapq.nlargest(n, scores.items(), key=lambda kv: (kv[1], date[kv[0]]))
-        return [(round(score, 4), doc) for doc, score in best]
+            if not len(ids):
+                continue
+            df = len(ids)
+            idf = math.log(1 + (total - df + 0.5) / (df + 0.5)) * boost
+            scores[ids] += idf * weights / (weights + 1.2)
+        docs = np.flatnonzero(matched)
+        if not len(docs):
+            return []
+        s = np.round(scores[docs], 4)
+        if len(docs) > stop * 4 and stop < len(docs):  # only the best `stop` need ordering
+            kth = np.partition(s, len(s) - stop)[len(s) - stop]
+            keep = s >= kth
+            docs, s = docs[keep], s[keep]
+        order = np.lexsort((docs, self.date_rank[docs], -s))[start:stop]
+        return [(float(s[i]), int(docs[i])) for i in order]
 
+
+_EMPTY_IDS = np.zeros(0, dtype=np.int64)
+_EMPTY_WEIGHTS = np.zeros(0, dtype=np.float64)
 
 # Text fields ranked by the words of a query, with their weight.
 _RANK_FIELDS = {"text": 1.0, "title": 2.0, "plan": 2.0, "feature": 2.0}
+
+
+def numeric_column(reader: Any, field: str) -> np.ndarray:
+    """A NUMERIC field's raw (sortable, unsigned) column as a uint64 array by doc number.
+
+    Whoosh stores it as fixed-size big-endian integers: read in one go, not per document.
+    """
+    out = np.zeros(reader.doc_count_all(), dtype=np.uint64)
+    for sub, offset in leaves(reader):
+        if not sub.has_column(field):
+            continue
+        cr = sub.column_reader(field, translate=False)
+        code = getattr(cr, "_typecode", None)
+        if type(cr).__name__ == "Reader" and code in _BIG_ENDIAN and hasattr(cr, "_count"):
+            raw = cr._dbfile.get(cr._basepos, cr._count * cr._fixedlen)
+            values = np.frombuffer(raw, dtype=_BIG_ENDIAN[code]).astype(np.uint64)
+            out[offset : offset + len(values)] = values
+            if cr._default and len(values) < sub.doc_count_all():
+                out[offset + len(values) : offset + sub.doc_count_all()] = cr._default
+        else:  # another column type: whoosh's reader
+            values = np.array(list(cr), dtype=np.uint64)
+            out[offset : offset + len(values)] = values
+    return out
+
+
+_BIG_ENDIAN = {"B": ">u1", "H": ">u2", "I": ">u4", "Q": ">u8"}
+
+
+def _signed(values: np.ndarray) -> np.ndarray:
+    """Unsigned sortable integers as signed ones in the same order (so they can be negated)."""
+    return (values ^ np.uint64(1 << 63)).view(np.int64)
 
 
 def _btext(fieldname: str, text: Any) -> bytes:
     return text if isinstance(text, bytes) else SCHEMA[fieldname].to_bytes(text)
 
 
-def _postings(searcher, fieldname: str, text: Any, *, weights: bool):
-    """(ids, weights) per posting block of a term over all segments, ids made global."""
-    if fieldname not in SCHEMA.names():
+class _SegmentPostings:
+    """Decoded posting lists per (segment, field, term), shared by every searcher.
+
+    Whoosh segments never change once written (deletions live beside them and are
+    applied through the live mask), so a posting list decoded for one searcher stays
+    right for the next: after a nightly update only the new segment's terms are decoded
+    again. Bounded by POSTINGS_BUDGET postings, least recently used dropped first.
+    """
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.size = 0
+        self.lists: OrderedDict[tuple, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, sub, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+        segid = getattr(sub, "_segid", None)
+        key = (segid, fieldname, btext)
+        if segid is not None:
+            with self.lock:
+                found = self.lists.get(key)
+                if found is not None:
+                    self.lists.move_to_end(key)
+                    return found
+        ids: list[int] = []
+        weights: list[float] = []
+        for block_ids, block_weights, _values in _blocks(sub, fieldname, btext):
+            ids.extend(block_ids)
+            weights.extend(block_weights)
+        found = (np.array(ids, dtype=np.int32), np.array(weights, dtype=np.float32))
+        if segid is not None:
+            with self.lock:
+                if key not in self.lists:
+                    self.lists[key] = found
+                    self.size += len(ids)
+                while self.size > self.budget and len(self.lists) > 1:
+                    _, (old, _w) = self.lists.popitem(last=False)
+                    self.size -= len(old)
+        return found
+
+    def has(self, sub, fieldname: str, btext: bytes) -> bool:
+        with self.lock:
+            return (getattr(sub, "_segid", None), fieldname, btext) in self.lists
+
+
+SEGMENT_POSTINGS = _SegmentPostings(POSTINGS_BUDGET)
+
+
+def _read_postings(reader, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, weights) of one term over all segments, ids global and ascending.
+
+    Deleted documents are still in here: every match is masked by the live docs.
+    """
+    all_ids: list[np.ndarray] = []
+    all_weights: list[np.ndarray] = []
+    for sub, offset in leaves(reader):
+        if (fieldname, btext) not in sub:
+            continue
+        ids, weights = SEGMENT_POSTINGS.get(sub, fieldname, btext)
+        all_ids.append(ids.astype(np.int64) + offset)
+        all_weights.append(weights)
+    if not all_ids:
+        return _EMPTY_IDS, _EMPTY_WEIGHTS
+    if len(all_ids) == 1:
+        return all_ids[0], all_weights[0]
+    return np.concatenate(all_ids), np.concatenate(all_weights)
+
+
+def _blocks(sub, fieldname: str, btext: bytes):
+    """(ids, weights, values) per posting block of a term in one segment.
+
+    Read straight from the whoosh3 postings file, the whole term at once: a block is an
+    int length (negative for the last), a pickled info tuple (count, max id, max weight,
+    compression, ...), then the (zlib-compressed) pickled tuple of delta-coded ids,
+    weights and values. Whoosh's own reader does the same work through several Python
+    calls per block. Another codec goes through whoosh's matcher.
+    """
+    terms = getattr(sub, "_terms", None)
+    postfile = getattr(terms, "_postfile", None)
+    try:
+        info = terms.term_info(fieldname, btext) if postfile is not None else None
+    except Exception:
+        info = None
+    if info is None or not hasattr(info, "extent"):
+        yield from _matcher_blocks(sub, fieldname, btext)
         return
-    btext = _btext(fieldname, text)
-    for reader, offset in searcher.reader().leaf_readers():
-        if (fieldname, btext) not in reader:
+    if info.is_inlined():
+        yield info.inlined_postings()
+        return
+    offset, length = info.extent()
+    if isinstance(length, tuple):  # whoosh-reloaded's TermInfo.from_bytes leaves it unpacked
+        length = length[0]
+    raw = postfile.get(offset, length)
+    if raw[:4] != _MAGIC:
+        yield from _matcher_blocks(sub, fieldname, btext)
+        return
+    buf = io.BytesIO(raw)
+    pos, end = 4, len(raw)
+    while pos < end:
+        (blen,) = _INT.unpack_from(raw, pos)
+        last = blen < 0
+        blen = abs(blen)
+        buf.seek(pos + 4)
+        count, _maxid, _maxw, comp, _mn, _mx = pickle.load(buf)
+        data = raw[buf.tell() : pos + 4 + blen]
+        deltas, w, values = pickle.loads(zlib.decompress(data) if comp else data)
+        if w is None:
+            w = [1.0] * count
+        elif isinstance(w, float):
+            w = [w] * count
+        yield list(accumulate(deltas)), w, values
+        pos += 4 + blen
+        if last:
+            break
+
+
+def _matcher_blocks(sub, fieldname: str, btext: bytes):
+    m = sub.postings(fieldname, btext)
+    while type(m).__name__ == "FilterMatcher":  # deletions: applied by the live mask
+        m = m.child
+    ids, weights, values = [], [], []
+    while m.is_active():
+        ids.append(m.id())
+        weights.append(m.weight())
+        values.append(m.value())
+        m.next()
+    yield ids, weights, values
+
+
+def _positions(reader, fieldname: str, btext: bytes, wanted: np.ndarray) -> dict[int, list[int]]:
+    """doc -> positions of a term, for the docs set in the mask `wanted` only."""
+    fmt = SCHEMA[fieldname].format
+    # whoosh's Positions values: uint count, then the pickled list of position deltas.
+    plain = type(fmt) is Positions
+    out: dict[int, list[int]] = {}
+    for sub, offset in leaves(reader):
+        if (fieldname, btext) not in sub:
             continue
-        m = reader.postings(fieldname, btext)
-        while type(m).__name__ == "FilterMatcher":  # deletions: callers intersect with `live`
-            m = m.child
-        if not (hasattr(m, "_read_ids") and hasattr(m, "_next_block")):  # another codec
-            ids, ws = [], []
-            while m.is_active():
-                ids.append(m.id() + offset)
-                ws.append(m.weight() if weights else None)
-                m.next()
-            yield ids, (ws if weights else None)
-            continue
-        while m.is_active():  # a whole block at a time
-            if m._ids is None:
-                m._read_ids()
-            ids = m._ids[m._i :]
-            w = None
-            if weights:
-                if m._weights is None:
-                    m._read_weights()
-                w = m._weights[m._i :]
-            yield (ids if not offset else [i + offset for i in ids]), w
-            m._i = m._blocklength
-            m._next_block()
+        for ids, _w, values in _blocks(sub, fieldname, btext):
+            if values is None:
+                continue
+            for i, doc in enumerate(ids):
+                if wanted[doc + offset]:
+                    v = values[i]
+                    if plain:
+                        deltas = pickle.loads(v[4:] if v[-1:] == b"." else v[4:] + b".")
+                        out[doc + offset] = list(accumulate(deltas))
+                    else:
+                        out[doc + offset] = fmt.decode_positions(v)
+    return out
 
 
 # Fields that only select (a term there scores the same for every doc it matches): they

@@ -12,7 +12,7 @@ from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.util.numeric import to_sortable
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Stemmed English text with stop words removed: "prices" finds "price", "launched" "launch".
 _stemmed = StemmingAnalyzer()

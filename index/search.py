@@ -12,8 +12,6 @@ loading its columns) costs far more than a typical query.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -21,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from markupsafe import Markup, escape
 from whoosh import index as whoosh_index
 from whoosh import query as wq
@@ -30,7 +29,7 @@ from whoosh.qparser import GtLtPlugin, MultifieldParser
 from index.docs import MARK_END, MARK_START, parse_date
 from index.engine import Columns, scoring_query
 from index.schema import SCHEMA
-from index.writer import INDEX_NAME, check_index, read_meta
+from index.writer import INDEX_NAME, META_NAME, check_index, read_meta
 from intel.errors import IndexError_
 
 SORTS = ("relevance", "date", "importance")
@@ -143,18 +142,28 @@ class _Cached:
         self.searcher = None
         self.columns: Columns | None = None
         self.checked = 0.0
+        self.stamp: tuple[int, int] | None = None
 
     def get(self):
-        """The current searcher (call with `lock` held)."""
+        """The current searcher (call with `lock` held).
+
+        Every update rewrites the meta file after its commit, so one stat() per search
+        sees it at once; whoosh's own (slower) up-to-date check runs twice a second.
+        """
         now = time.monotonic()
-        if self.searcher is not None and now - self.checked < 0.5:
+        stamp = _stamp(self.index_dir)
+        if self.searcher is not None and now - self.checked < 0.5 and stamp == self.stamp:
             return self.searcher
-        self.checked = now
+        self.checked, self.stamp = now, stamp
         build = read_meta(self.index_dir).get("build")
         if self.searcher is None or build != self.build:
             self._open(build)
         elif not self.searcher.up_to_date():
-            self.searcher = self.searcher.refresh()
+            # A fresh searcher, not refresh(): refresh() reuses the readers of segments
+            # it thinks unchanged, and with them their old deletions (an updated page
+            # text would still match its old words).
+            old, self.searcher = self.searcher, self.ix.searcher()
+            old.close()
             self.columns = Columns(self.searcher)
         return self.searcher
 
@@ -172,6 +181,14 @@ class _Cached:
         if self.searcher is not None:
             self.searcher.close()
         self.searcher = self.ix = self.columns = None
+
+
+def _stamp(index_dir: Path) -> tuple[int, int] | None:
+    try:
+        st = (index_dir / META_NAME).stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
 
 
 _CACHE: dict[Path, _Cached] = {}
@@ -194,6 +211,18 @@ def forget(index_dir: str | Path) -> None:
     if cached is not None:
         with cached.lock:
             cached.close()
+
+
+def warm(index_dir: str | Path) -> None:
+    """Open the index's searcher and load its columns now, not on the first search.
+
+    `intel serve` calls this at start-up, so the first person to search does not wait
+    for the index to open.
+    """
+    cached = _cached(index_dir)
+    with cached.lock:
+        searcher = cached.get()
+        cached.columns.warm(searcher)
 
 
 def parse_query(text: str) -> wq.Query:
@@ -251,42 +280,23 @@ def _run(cached, searcher, req, query, filt, sort, limit, page, started) -> Resu
     cols = cached.columns
     matched = cols.docs(searcher, query)
     if filt is not None:
-        filtered = cols.docs(searcher, filt)
-        matched = matched & filtered if len(matched) > len(filtered) else filtered & matched
-    offset = (page - 1) * limit
-    top: list[tuple[float | None, int]] = []
-    # Never hand whoosh an empty filter set: it reads an empty filter as "no filter".
+        matched = matched & cols.docs(searcher, filt)
+    total = int(np.count_nonzero(matched))
+    start, stop = (page - 1) * limit, page * limit
     scoring = scoring_query(query)
-    if matched and sort == "relevance" and scoring is None:
+    if total and sort == "relevance" and scoring is None:
         sort = "date"  # nothing to rank by (only filters): equal scores, newest first
-    if matched and sort == "relevance":
-        top = cols.rank(searcher, scoring, matched, offset + limit)[offset:]
-    elif matched:
-        column = cols.date if sort == "date" else cols.importance
-        if sort == "date":
-            key = column.__getitem__
-        else:  # importance, then newest first among equals
-            date = cols.date
-
-            def key(n: int) -> tuple:
-                return (column[n], date[n])
-
-        if sort == "date" and len(matched) > 5000:
-            # Walk the newest-first order until the page is full: early exit on big sets.
-            wanted = offset + limit
-            picked = list(itertools.islice((n for n in cols.by_date if n in matched), wanted))
-            top = [(None, n) for n in picked[offset:]]
-        else:
-            top = [(None, n) for n in heapq.nlargest(offset + limit, matched, key=key)[offset:]]
+    top: list[tuple[float | None, int]] = []
+    if total and sort == "relevance":
+        top = cols.rank(searcher, scoring, matched, start, stop)
+    elif total:
+        top = [(None, n) for n in cols.ordered(matched, sort, start, stop)]
     terms = _highlight_terms(query)
     hits = [_hit(searcher.stored_fields(n), score, terms) for score, n in top]
-    facets: dict[str, dict[str, int]] = {}
-    if req.facets:
-        facets = cols.facets_of(matched, f"{query!r}|{filt!r}")
     return Results(
-        total=len(matched),
+        total=total,
         hits=hits,
-        facets=facets,
+        facets=cols.facets_of(matched) if req.facets else {},
         sort=sort,
         page=page,
         limit=limit,

@@ -38,7 +38,9 @@ def ensure_index(data_dir: Path, *, force: bool = False, quiet: bool = False) ->
             )
         return None
     with Store.open(data_dir) as store:
-        summary = sync_from_store(index_dir, store, force=force)
+        # thorough=False: an index whose event count and newest id match the store's is
+        # used as it is; the per-page and re-judged-event checks are the nightly run's.
+        summary = sync_from_store(index_dir, store, force=force, thorough=False)
     if summary and summary.get("rebuilt") and not quiet:
         why = summary.get("reason") or summary.get("rebuilt")
         click.echo(
@@ -229,8 +231,14 @@ def serve_cmd(data_dir: Path, host: str, port: int, token: str | None) -> None:
 
     from index.web import create_app
 
+    from index.search import warm
+
     ensure_index(data_dir)
     app = create_app(index_dir_of(data_dir), token=token)
+    try:  # open the index and decode its common words now, not on the first search
+        warm(index_dir_of(data_dir))
+    except IndexError_ as exc:  # the pages say so; `intel reindex` heals it
+        click.echo(f"warning: {exc}", err=True)
     shown = f"[{host}]" if ":" in host else host
     click.echo(
         f"serving {data_dir} on http://{shown}:{port}/" + (" (token required)" if token else "")
