@@ -32,6 +32,7 @@ from starlette.staticfiles import StaticFiles
 
 from index.search import SearchRequest, get_document, price_histories, price_history, search
 from intel.errors import IndexError_
+from intel.money import money
 
 HERE = Path(__file__).parent
 PARAMS = ("q", "competitor", "type", "signal", "tag", "since", "until", "sort")
@@ -75,17 +76,6 @@ def environment() -> jinja2.Environment:
     )
     env.filters["money"] = money
     return env
-
-
-def money(amount: Any, currency: str | None = None) -> str:
-    if amount is None:
-        return "Contact sales"
-    try:
-        value = float(amount)
-    except (TypeError, ValueError):
-        return str(amount)
-    text = f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
-    return f"{text} {currency}".strip() if currency else text
 
 
 def request_from(params: Any) -> SearchRequest:
@@ -148,6 +138,8 @@ def price_chart_svg(points: list[dict[str, Any]], width: int = 560, height: int 
     values = [v for _, v in series if v is not None]
     if not values:
         return Markup("")
+    currencies = {p.get("currency") for p in points}
+    currency = currencies.pop() if len(currencies) == 1 else None  # one plan: one currency
     pad_l, pad_r, pad_t, pad_b = 56, 16, 12, 28
     lo, hi = 0.0, max(values) * 1.15 or 1.0
     first, last = series[0][0], series[-1][0]
@@ -169,7 +161,7 @@ def price_chart_svg(points: list[dict[str, Any]], width: int = 560, height: int 
     for v in (hi / 1.15, hi / 2.3):
         parts.append(
             f'<line x1="{pad_l}" y1="{y(v):.1f}" x2="{width - pad_r}" y2="{y(v):.1f}" class="grid"/>'
-            f'<text x="{pad_l - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{escape(money(v))}</text>'
+            f'<text x="{pad_l - 6}" y="{y(v) + 4:.1f}" text-anchor="end">{escape(money(v, currency))}</text>'
         )
     path: list[str] = []
     current: float | None = None
@@ -185,7 +177,7 @@ def price_chart_svg(points: list[dict[str, Any]], width: int = 560, height: int 
         current = v
         parts.append(
             f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3"><title>{escape(day.isoformat())}: '
-            f"{escape(money(v))}</title></circle>"
+            f"{escape(money(v, currency))}</title></circle>"
         )
     if current is not None:
         path.append(f"H{x(d1):.1f}")

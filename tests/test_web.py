@@ -95,7 +95,7 @@ def test_price_history_page_has_a_chart_per_plan(base_url):
     assert r.status_code == 200
     assert r.text.count('class="history plan-history"') == 1  # Acme Cloud / Team
     assert r.text.count("<svg") == 1 and r.text.count("<circle") == 3
-    assert "25 USD → 19 USD" in r.text
+    assert "$25 → $19" in r.text  # intel.money, as everywhere else
     assert (
         httpx.get(f"{base_url}/prices", params={"competitor": "Beta Works"}).text.count("<svg") == 0
     )
@@ -143,6 +143,12 @@ def test_price_chart_is_inline_svg_with_escaped_labels():
     )
     assert svg.startswith("<svg") and svg.count("<circle") == 2 and "<script" not in svg
     assert "2026-08-02" in svg and "2026-10-05" in svg
+    eur = str(
+        price_chart_svg(
+            [{"date": "2026-08-02", "old_price": 20, "new_price": 25.5, "currency": "EUR"}]
+        )
+    )
+    assert "€25.50" in eur  # the product's one money format, in the plan's currency
 
 
 # -- in a real headless Chromium -------------------------------------------------------
