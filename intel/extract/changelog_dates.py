@@ -92,6 +92,7 @@ def _month_of(word: str) -> int | None:
 _NOT_MONTHS = frozenset({"version", "release", "build", "update", "the", "and", "for"})
 
 
+@lru_cache(maxsize=8192)  # a heading is read by every strategy, and again the next night
 def find_date(text: str) -> tuple[str, tuple[int, int]] | None:
     """The first calendar date written in `text` as (YYYY-MM-DD, span), else None."""
     if not text or not _DIGIT.search(text):

@@ -100,6 +100,7 @@ def norm(text: str | None) -> str:
     return _WS.sub(" ", text or "").strip()
 
 
+@lru_cache(maxsize=8192)
 def is_placeholder(title: str) -> bool:
     """Unreleased / dev / Latest Changes sections: not a release yet."""
     t = norm(title).strip("[]() ")
@@ -248,6 +249,7 @@ def split_title(raw: str) -> tuple[str, str | None]:
     return title, iso
 
 
+@lru_cache(maxsize=8192)
 def split_title_ex(raw: str) -> tuple[str, str | None, bool]:
     """split_title, plus whether the date is only a guess (a calendar version)."""
     found = find_date(raw)
@@ -301,6 +303,7 @@ def _datetime_in(el: HtmlElement) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8192)
 def pure_date(text: str) -> str | None:
     """A line that is a date and little else ("Published Nov 18, 2025 · API")."""
     if len(text) > 60:
@@ -449,6 +452,7 @@ def _headings(root: HtmlElement) -> dict[int, list[HtmlElement]]:
     return by_level
 
 
+@lru_cache(maxsize=8192)
 def _is_release_heading(raw: str) -> bool:
     """A heading that names a release by itself: a version or a date, in few words."""
     title, iso = split_title(raw)
