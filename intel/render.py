@@ -142,6 +142,25 @@ _SETTLED_JS = """
 }
 """
 
+# The same test, waited for inside the page: one round trip, no polling from outside,
+# and a timer set for the exact moment the quiet period ends (not the next 50 ms tick).
+# Resolves true when settled, false when the page kept moving for `max` ms.
+_SETTLE_WAIT_JS = """
+([quiet, max]) => new Promise((resolve) => {
+  const s = window.__intelSettle;
+  if (!s) return resolve(true);
+  const start = performance.now();
+  const check = () => {
+    const now = performance.now();
+    if (s.pending <= 0 && now - s.last >= quiet) return resolve(true);
+    if (now - start >= max) return resolve(false);
+    const due = s.pending > 0 ? 50 : quiet - (now - s.last);
+    setTimeout(check, Math.max(1, Math.min(due, max - (now - start))));
+  };
+  check();
+})
+"""
+
 
 def launch_options(executable_path: str | None = None) -> dict:
     """Playwright `chromium.launch()` keyword arguments; BrowserNotFound if there is none."""
@@ -218,8 +237,19 @@ async def settle(page, quiet_ms: int = QUIET_MS, max_ms: int = SETTLE_MAX_MS) ->
     Never raises on a page that keeps moving: after `max_ms` it is taken as it is.
     Usable as a scrapy-playwright `PageMethod(settle)` (it is called with the page).
     """
+    from playwright.async_api import Error as PlaywrightError
     from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+    try:
+        await page.evaluate(_SETTLE_WAIT_JS, [quiet_ms, max_ms])
+        return
+    except PlaywrightTimeout:
+        return
+    except PlaywrightError as exc:
+        # The page navigated meanwhile (a client-side redirect): its promise died with
+        # the old document; wait on the new one, polling, which survives navigations.
+        if "context was destroyed" not in str(exc) and "navigat" not in str(exc):
+            raise
     try:
         await page.wait_for_function(_SETTLED_JS, arg=quiet_ms, polling=50, timeout=max_ms)
     except PlaywrightTimeout:
