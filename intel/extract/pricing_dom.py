@@ -85,7 +85,7 @@ _string = partial(etree.tostring, method="text", encoding="unicode", with_tail=F
 _markup = partial(etree.tostring, with_tail=False)
 
 
-@dataclass
+@dataclass(slots=True)
 class Line:
     """One visual line of text with the billing hinted by the elements it came from."""
 
@@ -254,17 +254,24 @@ _ANNUAL_TOKEN = re.compile(r"(?:^|[-_])(?:annual|annually|yearly)(?:$|[-_])")
 _MONTHLY_TOKEN = re.compile(r"(?:^|[-_])monthly(?:$|[-_])")
 
 
+_HINT_KEY_SET = frozenset(_HINT_KEYS)
+
+
 def _hint(el: etree._Element) -> str | None:
     keys = el.keys()
-    if not keys:
-        return None
-    for k in _HINT_KEYS:
-        if k in keys:
-            v = el.get(k)
-            if v:
-                b = billing_of_token(v)
-                if b:
-                    return b
+    return _hint_of(el, keys) if keys else None
+
+
+def _hint_of(el: etree._Element, keys: list[str]) -> str | None:
+    """`_hint` for an element whose attribute names are `keys` (not empty)."""
+    if not _HINT_KEY_SET.isdisjoint(keys):
+        for k in _HINT_KEYS:
+            if k in keys:
+                v = el.get(k)
+                if v:
+                    b = billing_of_token(v)
+                    if b:
+                        return b
     cls = el.get("class")
     return _class_hint(cls) if cls else None
 
@@ -297,32 +304,43 @@ def text_lines(
     With `li_lines`, the lines of each list item read on the way are kept there, so a
     card's features need no second walk (they are the same lines `text_lines(li)` gives,
     but for the item's tail).
+
+    The hottest loop of the extractor (every card, name and cell is read through it):
+    hence the inlined tests and the one-chunk fast path of `flush`.
     """
     lines: list[Line] = []
     chunks: list[tuple[str, str | None]] = []
+    add = chunks.append
     li_depth = 0
     in_li = False
 
     def flush() -> None:
+        # Called only with chunks to join.
         nonlocal in_li
-        if not chunks:
-            return
-        text: list[str] = []
-        hints: list[tuple[int, str | None]] = []
-        pos = 0
-        for chunk, hint in chunks:
-            c = _ws(chunk)
-            if not c:
-                continue
-            if not text or (hints and hints[-1][1] != hint):
-                hints.append((pos, hint))
-            text.append(c)
-            pos += len(c)
-        joined = "".join(text)
-        stripped = joined.strip()
-        if stripped:
-            lead = len(joined) - len(joined.lstrip())
-            lines.append(Line(stripped, [(max(0, o - lead), h) for o, h in hints], in_li=in_li))
+        if len(chunks) == 1:
+            # One text node (most lines): no offsets to shift.
+            chunk, hint = chunks[0]
+            c = chunk if chunk.isprintable() and "  " not in chunk else _WS.sub(" ", chunk)
+            stripped = c.strip()
+            if stripped:
+                lines.append(Line(stripped, [(0, hint)], in_li))
+        else:
+            text: list[str] = []
+            hints: list[tuple[int, str | None]] = []
+            pos = 0
+            for chunk, hint in chunks:
+                c = _ws(chunk)
+                if not c:
+                    continue
+                if not text or (hints and hints[-1][1] != hint):
+                    hints.append((pos, hint))
+                text.append(c)
+                pos += len(c)
+            joined = "".join(text)
+            stripped = joined.strip()
+            if stripped:
+                lead = len(joined) - len(joined.lstrip())
+                lines.append(Line(stripped, [(max(0, o - lead), h) for o, h in hints], in_li))
         chunks.clear()
         in_li = li_depth > 0
 
@@ -330,32 +348,37 @@ def text_lines(
         nonlocal li_depth, in_li
         tag = e.tag
         if isinstance(tag, str) and tag and tag not in SKIP_TEXT:
-            h = _hint(e) or hint
-            block = tag not in INLINE
-            if block or tag == "br":
+            keys = e.keys()
+            h = (_hint_of(e, keys) or hint) if keys else hint
+            block = tag not in INLINE  # <br> included
+            if block and chunks:
                 flush()
             is_li = tag == "li" and e is not el  # a card may itself be a list item
             if is_li:
                 li_depth += 1
                 in_li = True
                 start = len(lines)
-            if e.text:
-                chunks.append((e.text, h))
+            t = e.text
+            if t:
+                add((t, h))
             for child in e:
                 walk(child, h)
             if is_li:
-                flush()
+                if chunks:
+                    flush()
                 if li_lines is not None:
                     li_lines[e] = [ln.text for ln in lines[start:]]
                 li_depth -= 1
                 in_li = li_depth > 0
-            if block:
+            if block and chunks:
                 flush()
-        if e.tail:
-            chunks.append((e.tail, hint))
+        t = e.tail
+        if t:
+            add((t, hint))
 
     walk(el, _hint(el))
-    flush()
+    if chunks:
+        flush()
     return lines
 
 
