@@ -55,7 +55,6 @@ _BLOCK_TAGS = frozenset(
 # Class words of badges inside headings ("New", "Beta", "Latest"), which come and go.
 _BADGE_WORDS = {"badge", "tag", "tags", "pill", "chip", "label", "labels", "status"}
 _SYMBOLS_ONLY = re.compile(r"^[\s#¶§🔗\u200b\ufeff\-–—:|]*$")
-_WS = re.compile(r"\s+")
 _DIGIT = re.compile(r"\d")
 # Lines that are not the body: relative times ("4 days ago") and commit ids.
 _NOT_BODY = re.compile(r"^(\d+\s+\w+\s+ago|an?\s+\w+\s+ago|just now|[0-9a-f]{7,40})$", re.I)
@@ -97,7 +96,8 @@ def complete(entries: list[Entry]) -> list[Entry]:
 
 
 def norm(text: str | None) -> str:
-    return _WS.sub(" ", text or "").strip()
+    # str.split() and the regex \s agree on every code point; split/join is ~5x faster
+    return " ".join(text.split()) if text else ""
 
 
 @lru_cache(maxsize=8192)
