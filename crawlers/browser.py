@@ -41,7 +41,7 @@ from w3lib.encoding import html_body_declared_encoding, http_content_type_encodi
 
 from crawlers.middlewares import _is_ip, refusal
 from intel.errors import BrowserNotFound
-from intel.render import SETTLE_JS, is_crash, launch_options, settle, should_block
+from intel.render import BLOCKABLE_URL, SETTLE_JS, is_crash, launch_options, settle, should_block
 
 logger = logging.getLogger(__name__)
 
@@ -253,7 +253,9 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         context = wrapper.context
         # One route for the whole context, set once: the plugin re-routes every page for
         # every request and rewrites every sub-request's headers (three driver round trips).
-        await asyncio.gather(context.add_init_script(SETTLE_JS), context.route("**/*", self._route))
+        # Without the private-network guard only what may be blocked is routed to us.
+        routed = BLOCKABLE_URL if self.allow_private else "**/*"
+        await asyncio.gather(context.add_init_script(SETTLE_JS), context.route(routed, self._route))
         if not self.allow_private:
             await context.route_web_socket(re.compile(r".*"), self._route_web_socket)
         return wrapper

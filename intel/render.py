@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import mimetypes
 import os
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
@@ -101,6 +102,20 @@ TRACKER_DOMAINS: tuple[str, ...] = (
     "onetrust.com",
     "cookiebot.com",
     "plausible.io",
+)
+
+# URLs `should_block` may say yes to: what an image, font or media file is named, or a
+# tracker host. The crawl routes only these to Python (Playwright matches the pattern in
+# the driver), so the page's own documents, scripts and fetches pay no round trip; the
+# rule itself stays `should_block`. An image or font with no such name in its URL is
+# fetched (not blocked) in the crawl.
+BLOCKABLE_URL = re.compile(
+    r"^[a-z][a-z0-9+.-]*://(?:[^/?#]*\.)?(?:"
+    + "|".join(re.escape(d) for d in TRACKER_DOMAINS)
+    + r")(?::\d+)?(?:[/?#]|$)"
+    + r"|\.(?:png|jpe?g|gif|webp|avif|svg|ico|bmp|tiff?|woff2?|ttf|otf|eot"
+    + r"|mp4|webm|m4v|mov|mp3|m4a|ogg|oga|wav|flac)(?:[?#&]|$)",
+    re.IGNORECASE,
 )
 
 QUIET_MS = 250
