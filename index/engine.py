@@ -186,7 +186,10 @@ class Columns:
         if kind is wq.Or:
             out = np.zeros(self.n, dtype=bool)
             for sub in q.subqueries:
-                out |= self._eval(searcher, sub)
+                if type(sub) is wq.Phrase:  # docs already in need no position check
+                    out |= self._phrase(searcher, sub, skip=out)
+                else:
+                    out |= self._eval(searcher, sub)
             return out
         if kind is wq.AndNot:
             return self._eval(searcher, q.a) & ~self._eval(searcher, q.b)
@@ -194,7 +197,7 @@ class Columns:
             return self.live & ~self._eval(searcher, q.query)
         if self._is_column_range(q):
             return self._range(q)
-        if kind is wq.Phrase and SCHEMA[q.fieldname].format.supports("positions"):
+        if kind is wq.Phrase:
             return self._phrase(searcher, q)
         if isinstance(q, wq.NumericRange):  # old_price:[10 to 20]: a union of tiered terms
             return self._eval(searcher, q._compile_query(searcher.reader()))
@@ -206,7 +209,7 @@ class Columns:
         ids = np.fromiter(searcher.docs_for_query(q), dtype=np.int64)
         return self._mask(ids)
 
-    def _phrase(self, searcher, q: wq.Phrase) -> np.ndarray:
+    def _phrase(self, searcher, q: wq.Phrase, skip: np.ndarray | None = None) -> np.ndarray:
         """Docs holding the words in order, each within `slop` positions of the last.
 
         The docs holding every word come from the cached postings; positions are
@@ -217,6 +220,10 @@ class Columns:
         found = self.live.copy()
         for w in words:
             found &= self._mask(self.postings(searcher, q.fieldname, w)[0])
+        if not SCHEMA[q.fieldname].format.supports("positions"):
+            return self._mask(np.fromiter(searcher.docs_for_query(q), dtype=np.int64))
+        if skip is not None:
+            found &= ~skip
         if len(words) < 2 or not found.any():
             return found
         reader = searcher.reader()
@@ -517,14 +524,14 @@ def _positions(reader, fieldname: str, btext: bytes, wanted: np.ndarray) -> dict
         for ids, _w, values in _blocks(sub, fieldname, btext):
             if values is None:
                 continue
-            for i, doc in enumerate(ids):
-                if wanted[doc + offset]:
-                    v = values[i]
-                    if plain:
-                        deltas = pickle.loads(v[4:] if v[-1:] == b"." else v[4:] + b".")
-                        out[doc + offset] = list(accumulate(deltas))
-                    else:
-                        out[doc + offset] = fmt.decode_positions(v)
+            docs = np.asarray(ids, dtype=np.int64) + offset
+            for i in np.flatnonzero(wanted[docs]).tolist():
+                v = values[i]
+                if plain:
+                    deltas = pickle.loads(v[4:] if v[-1:] == b"." else v[4:] + b".")
+                    out[int(docs[i])] = list(accumulate(deltas))
+                else:
+                    out[int(docs[i])] = fmt.decode_positions(v)
     return out
 
 
