@@ -267,10 +267,11 @@ class SmtpSink:
     `stall` is the SMTP command ("MAIL" or "QUIT") whose answer is withheld until
     `release()` (or 60 s): "MAIL" hangs before any of the message was sent, "QUIT" after
     the server accepted it. A message counts as delivered only once its 250 is sent, as in
-    a real MTA that takes responsibility for a message with that reply.
+    a real MTA that takes responsibility for a message with that reply. `quit_reply` is
+    what QUIT gets (a server shutting down may say "421 ...").
     """
 
-    def __init__(self, port: int, stall: str | None = None) -> None:
+    def __init__(self, port: int, stall: str | None = None, quit_reply: str = "221 Bye") -> None:
         import asyncio
 
         from aiosmtpd.controller import Controller
@@ -302,7 +303,7 @@ class SmtpSink:
             async def handle_QUIT(self, server, session, envelope):  # noqa: N802
                 if stall == "QUIT":
                     await hold()
-                return "221 Bye"
+                return quit_reply
 
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=port)
 
