@@ -25,7 +25,8 @@ import sys
 from intel.errors import BrowserNotFound
 
 HINT = (
-    "no Chromium found: run `make chromium` (Debian, as root: `apt-get install chromium`; "
+    "no Chromium found: run `make chromium` (Debian, as root: "
+    "`apt-get install chromium-headless-shell` or `apt-get install chromium`; "
     "elsewhere: `python -m playwright install chromium`)"
 )
 
