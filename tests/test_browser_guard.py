@@ -2,8 +2,8 @@
 
 The rival looks public (rival.example, reached through our local server acting as the
 HTTP proxy, for Scrapy and Chromium alike) and its page's scripts reach for the cloud
-metadata address and a 10.x intranet host, directly, through a redirect and in an
-iframe. The guard must refuse each before it is sent: the proxy records every request
+metadata address and a 10.x intranet host: directly, through a redirect, in an iframe,
+a script and a WebSocket. The guard must refuse each before it is sent: the proxy records every request
 that left the browser, so a request that got through shows up in its hits. The watchlist
 does NOT set `allow_private_networks`, so nothing here may reach a private address.
 
@@ -44,6 +44,7 @@ HOSTILE = f"""<!doctype html><html><head><meta charset="utf-8"><title>Pricing</t
 <iframe src="{INTRANET}/frame"></iframe>
 <script>
 const probe = (url) => fetch(url, {{mode: "no-cors"}}).then(() => "sent", () => "failed");
+try {{ new WebSocket("ws://10.20.30.40/socket"); }} catch (e) {{}}
 Promise.all([
   fetch("/api/plans.json").then(r => r.json()),
   probe("{METADATA}"),
@@ -176,7 +177,7 @@ def test_nothing_the_page_asks_for_reaches_a_private_address(night):
     inward = [h for h in night["hits"] if h.host.startswith(("169.254.", "10."))]
     assert inward == [], [(h.host, h.path) for h in inward]
     paths = [h.path for h in night["hits"]]
-    assert "/via-redirect" not in paths and "/internal" not in paths
+    assert not {"/via-redirect", "/internal", "/socket", "/frame", "/tracker.js"} & set(paths)
     assert "/bounce" in paths  # the public hop itself was fetched; its redirect was not followed
 
 
