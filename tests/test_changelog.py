@@ -216,3 +216,40 @@ def test_a_blog_feed_is_not_the_changelog_feed() -> None:
     visible = html.replace("<main>", '<main><a href="/docs/changelog/feed.xml">Subscribe</a>')
     got = extract("changelog", visible, "https://x.example/docs/changelog")["feed_url"]
     assert got == "https://x.example/docs/changelog/feed.xml"
+
+
+def test_summary_keeps_item_boundaries() -> None:
+    """A release's list items stay apart in its one-line summary (briefings, search, why)."""
+    html = (
+        "<html><body><main><h2>2.9.0 (2025-11-18)</h2><h3>Added</h3><ul>"
+        "<li>Connector for <code>SAP</code></li><li>Ask questions about your data</li></ul>"
+        "<h3>Fixed</h3><ul><li>Use <code>401</code> when credentials are missing. PR"
+        " <a href='#1'>#1</a> by <a href='#u'>@ana</a>.<ul><li>Docs updated.</li></ul></li></ul>"
+        "<h2>2.8.0 (2025-11-01)</h2><p>Line one<br>Line two</p></main></body></html>"
+    )
+    entries = extract("changelog", html, "https://x.example/changelog")["entries"]
+    assert entries[0]["summary"] == (
+        "Added: Connector for SAP; Ask questions about your data; Fixed: Use 401 when"
+        " credentials are missing. PR #1 by @ana. Docs updated."
+    )
+    assert entries[1]["summary"] == "Line one; Line two"
+
+
+def test_plain_text_notes_split_at_their_bullets() -> None:
+    html = (
+        "<html><body><main><h2>1.1.0 (2025-11-18)</h2><p><strong>Bugfixes</strong>\n"
+        "- Fixed a crash on\n  empty input.\n- Fixed a leak.</p>"
+        "<h2>1.0.0 (2025-11-01)</h2><p>First.</p></main></body></html>"
+    )
+    top = extract("changelog", html, "https://x.example/changelog")["entries"][0]
+    assert top["summary"] == "Bugfixes: Fixed a crash on empty input. Fixed a leak."
+
+
+def test_feed_summary_keeps_item_boundaries() -> None:
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item>'
+        "<title>Release 3.0</title><description><![CDATA[<ul><li>Dark mode</li>"
+        "<li>Faster search</li></ul>]]></description></item></channel></rss>"
+    )
+    [entry] = extract("changelog", feed, "https://x.example/feed.xml")["entries"]
+    assert entry["summary"] == "Dark mode; Faster search"

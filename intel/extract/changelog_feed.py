@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from lxml.html import HtmlElement
 
 from intel.extract.changelog_dates import find_date, versions
-from intel.extract.changelog_html import Entry, clean_link, is_placeholder, norm
+from intel.extract.changelog_html import Entry, body_summary, clean_link, is_placeholder, norm
 
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
 _DOCTYPE = re.compile(r"<!DOCTYPE[^\[>]*(\[.*?\]\s*)?>", re.I | re.S)
@@ -77,6 +77,21 @@ def _html_text(value: str) -> str:
         return norm(_TAGS.sub(" ", value))
 
 
+def _html_summary(value: str, limit: int = 300) -> str:
+    """A feed item's body as one line with its items apart ("Added: A; B; Fixed: C")."""
+    if "<" not in value:
+        text = norm(value)
+        return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+    import lxml.html
+
+    try:
+        frag = lxml.html.fragment_fromstring(value, create_parent="div")
+    except Exception:  # noqa: BLE001 - malformed markup in a feed: fall back to tag stripping
+        text = norm(_TAGS.sub(" ", value))
+        return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "…"
+    return body_summary(frag, limit)
+
+
 def _date_of(item: Any) -> str | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         st = item.get(key)
@@ -114,13 +129,11 @@ def entries_from_feed(text: str, base: str, limit: int = 300) -> list[Entry]:
         if item.get("content"):
             body = item["content"][0].get("value", "")
         body = body or item.get("summary", "") or item.get("description", "")
-        summary = _html_text(body)
+        summary = _html_summary(body)
         if not title:
-            title = summary[:80]
+            title = _html_text(body)[:80]
         if not title or is_placeholder(title):
             continue
-        if len(summary) > 300:
-            summary = summary[:300].rsplit(" ", 1)[0] + "…"
         link = clean_link(item.get("link"), base) if item.get("link") else None
         out.append(Entry(title, _date_of(item), link or base or None, summary, versions(title)))
         if len(out) >= limit:

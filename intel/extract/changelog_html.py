@@ -57,7 +57,11 @@ _BADGE_WORDS = {"badge", "tag", "tags", "pill", "chip", "label", "labels", "stat
 _SYMBOLS_ONLY = re.compile(r"^[\s#¶§🔗\u200b\ufeff\-–—:|]*$")
 _DIGIT = re.compile(r"\d")
 # Lines that are not the body: relative times ("4 days ago") and commit ids.
-_NOT_BODY = re.compile(r"^(\d+\s+\w+\s+ago|an?\s+\w+\s+ago|just now|[0-9a-f]{7,40})$", re.I)
+_NOT_BODY = re.compile(
+    r"^(?:(?:posted|updated|published|released|shipped|added|edited)\s+)?"
+    r"(\d+\s+\w+\s+ago|an?\s+\w+\s+ago|just now|[0-9a-f]{7,40})$",
+    re.I,
+)
 _MORE = re.compile(r"^(read|learn|see|view|more|details)\b")
 _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|ref_src|_hsenc|_hsmi|mkt_tok)$")
 
@@ -200,16 +204,18 @@ def _badge_words(words: str) -> bool:
     )
 
 
-def _heading_parts(el: HtmlElement, parts: list[str]) -> None:
+def _heading_parts(el: HtmlElement, parts: list[str], br: str = " ") -> None:
     if el.text:
         parts.append(el.text)
     for child in el:
-        if isinstance(child.tag, str):
+        if child.tag == "br":
+            parts.append(br)  # a space in a title; a line break in a summary
+        elif isinstance(child.tag, str):
             skip = (child.tag == "a" and _SYMBOLS_ONLY.match(child.text_content())) or (
                 child.tag != "a" and _is_badge(child)
             )
             if not skip:
-                _heading_parts(child, parts)
+                _heading_parts(child, parts, br)
         if child.tail:
             parts.append(child.tail)
 
@@ -395,35 +401,172 @@ def section_date(sec: _Section) -> str | None:
     return None
 
 
+_BR = "\x00"  # never in parsed text: marks a <br> while a block's text is read
+_BULLET = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)])\s+")
+_SPACE_PUNCT = re.compile(r" (?=[.,;:!?](?:\s|$))")
+
+
+def _leaf_lines(leaf: HtmlElement) -> list[str]:
+    """A text block's lines, each read as `heading_text` reads a heading.
+
+    Lines end at `<br>`; in plain text (a `<pre>` of release notes) a line that opens with
+    a bullet ("- Fixed ...") starts an item and the lines after it continue that item.
+    """
+    parts: list[str] = []
+    _heading_parts(leaf, parts, _BR)
+    text = " ".join(parts).replace("\u200b", "").replace("¶", "")
+    lines = text.split(_BR) if _BR in text else [text]
+    out: list[str] = []
+    for line in lines:
+        if "\n" in line:
+            raw = line.split("\n")
+            if any(_BULLET.match(r) for r in raw):
+                item: list[str] = []
+                for r in raw:
+                    if _BULLET.match(r) and item:
+                        text = _tidy(" ".join(item))
+                        # "Bugfixes" above its bullets names them
+                        out.append(text + ":" if not out and _is_label(text) else text)
+                        item = []
+                    item.append(_BULLET.sub("", r, count=1))
+                out.append(_tidy(" ".join(item)))
+                continue
+        out.append(_tidy(line))
+    return out
+
+
+def _is_label(text: str) -> bool:
+    """A short line that names what follows ("Bug fixes", "New features")."""
+    return 0 < len(text) <= 40 and len(text.split()) <= 4 and not text.endswith(_ENDED)
+
+
+def _tidy(text: str) -> str:
+    """Whitespace collapsed, and none before a full stop or comma ("by @ana ." -> "by @ana.")."""
+    return _SPACE_PUNCT.sub("", norm(text))
+
+
+# Blocks that name the items below them ("Added", "Bug fixes") inside an entry.
+_SUBHEAD_TAGS = frozenset({*HEADING_TAGS, "dt"})
+# A chunk ending so already reads as finished; the next one follows after a space.
+_ENDED = tuple(".!?…:;")
+
+
+def join_items(items: list[tuple[str, bool]]) -> str:
+    """One line from an entry's items, their boundaries kept: "Added: A; B; Fixed: C".
+
+    Items are (text, is_subheading). A list item or line break would otherwise run into
+    the next one ("Connector for SAP Ask questions ..."); a sentence already ends with
+    its full stop, and a subheading is followed by a colon. One line, not newlines: the
+    summary is shown in table cells, e-mail and terminals, which all keep "; ".
+    """
+    out: list[str] = []
+    for text, head in items:
+        if not text:
+            continue
+        if head and not text.endswith(_ENDED):
+            text += ":"
+        if out:
+            out.append(" " if out[-1].endswith(_ENDED) else "; ")
+        out.append(text)
+    return "".join(out)
+
+
 def section_summary(sec: _Section, skip: set[HtmlElement], limit: int = 300) -> str:
-    """The entry body's first words, cut at a word boundary near `limit` characters."""
-    chunks: list[str] = []
-    total = 0
+    """The entry body's first items, cut at a word boundary near `limit` characters."""
     title_like = {norm(heading_text(h)) for h in skip if h.tag in HEADING_TAGS}
     title_like |= {t.rsplit(" ", 1)[0] for t in title_like}
-    for leaf in _section_leaves(sec):
-        if leaf in skip or any(a in skip for a in leaf.iterancestors()):
-            continue
-        if leaf.get("datetime") or _is_badge(leaf):
-            continue
-        text = heading_text(leaf).replace("¶", "").strip()
-        if (
-            not text
-            or _SYMBOLS_ONLY.match(text)
-            or _NOT_BODY.match(text)
-            or pure_date(text)
-            or text in title_like
-        ):
-            continue
-        chunks.append(text)
-        total += len(text) + 1
-        if total > limit * 2:
+    lines = _SummaryLines(skip, title_like, limit * 2)
+    for n in sec.nodes:
+        if not any(a in skip for a in n.iterancestors()):
+            lines.walk(n)
+        if lines.full:
             break
-    body = norm(" ".join(chunks))
+    body = join_items(lines.items)
     if len(body) <= limit:
         return body
     cut = body[:limit].rsplit(" ", 1)[0].rstrip(",;:-–— ")
     return cut + "…"
+
+
+def body_summary(el: HtmlElement, limit: int = 300) -> str:
+    """`section_summary` of a whole element (a feed item's HTML body)."""
+    return section_summary(_Section(None, [el], el), set(), limit)
+
+
+class _SummaryLines:
+    """The lines of an entry's body in reading order, for `join_items`.
+
+    A block without block children is one line (or several, split at `<br>`). A block
+    that mixes text with blocks ("<li>Use <code>401</code> ... <ul><li>...") gives its own
+    words, inline elements included, as one line before and between its blocks: read
+    element by element, its text ran apart or was lost.
+    """
+
+    def __init__(self, skip: set[HtmlElement], title_like: set[str], budget: int) -> None:
+        self.skip = skip
+        self.title_like = title_like
+        self.budget = budget
+        self.items: list[tuple[str, bool]] = []
+        self.total = 0
+
+    @property
+    def full(self) -> bool:
+        return self.total > self.budget
+
+    def _noise(self, text: str) -> bool:
+        return (
+            not text
+            or bool(_SYMBOLS_ONLY.match(text))
+            or bool(_NOT_BODY.match(text))
+            or pure_date(text) is not None
+            or _is_month_day(text)
+            or text in self.title_like
+        )
+
+    def _skipped(self, el: HtmlElement) -> bool:
+        return el in self.skip or el.get("datetime") is not None or _is_badge(el)
+
+    def _add(self, text: str, head: bool) -> None:
+        self.items.append((text, head))
+        self.total += len(text) + 2
+
+    def walk(self, el: HtmlElement) -> None:
+        if not isinstance(el.tag, str) or self._skipped(el) or self.full:
+            return
+        head = el.tag in _SUBHEAD_TAGS
+        if not any(_is_block(c) for c in el):
+            lines = _leaf_lines(el)
+            if not head and len(lines) == 1 and _is_label(lines[0]):
+                # "<p><strong>Improvements</strong></p><ul>...": a label of the list below
+                nxt = el.getnext()
+                head = nxt is not None and nxt.tag in ("ul", "ol", "dl", "pre")
+            for text in lines:
+                if not self._noise(text):
+                    self._add(text, head)
+            return
+        run: list[str] = [el.text or ""]
+        for child in el:
+            if _is_block(child):
+                self._flush(run, head)
+                self.walk(child)
+                run = []
+            elif child.tag == "br":
+                self._flush(run, head)
+                run = []
+            elif isinstance(child.tag, str) and not self._skipped(child):
+                # an inline element alone is filtered as a line of its own would be
+                parts = _leaf_lines(child)
+                run.extend(t for t in parts if not self._noise(t))
+            if child.tail:
+                run.append(child.tail)
+            if self.full:
+                return
+        self._flush(run, head)
+
+    def _flush(self, run: list[str], head: bool) -> None:
+        text = _tidy(" ".join(run).replace("\u200b", "").replace("¶", ""))
+        if not self._noise(text):
+            self._add(text, head)
 
 
 def section_link(sec: _Section, base: str) -> str | None:
@@ -515,6 +658,12 @@ def _yearless_date(sec: _Section) -> str | None:
     return None
 
 
+def _is_month_day(text: str) -> bool:
+    """ "Nov 18" alone on a line: a date without its year, not body text."""
+    m = _MONTH_DAY.match(text) if len(text) <= 16 else None
+    return m is not None and _month_of(m.group(1) or m.group(4)) is not None
+
+
 def _iso(y: int, m: int, d: int) -> str | None:
     try:
         return date(y, m, d).isoformat()
@@ -525,7 +674,7 @@ def _iso(y: int, m: int, d: int) -> str | None:
 def _strip_leading_date(summary: str) -> str:
     found = find_date(summary[:60])
     if found and found[1][0] <= 2:
-        return norm(summary[found[1][1] :].lstrip(" ·•|-–—,"))
+        return norm(summary[found[1][1] :].lstrip(" ·•|-–—,;:"))
     return summary
 
 
