@@ -153,6 +153,12 @@ class Columns:
             total += df
         self.docs(searcher, wq.Term("doctype", "event"))
 
+    def forget_queries(self) -> None:
+        """Drop what earlier searches decoded and matched (the benchmark's cold path)."""
+        self.docsets.clear()
+        self.posting_lists.clear()
+        self.cached_postings = 0
+
     # -- matching ------------------------------------------------------------------------
 
     def docs(self, searcher, q: wq.Query | None) -> np.ndarray:
@@ -422,6 +428,11 @@ class _SegmentPostings:
                     _, (old, _w) = self.lists.popitem(last=False)
                     self.size -= len(old)
         return found
+
+    def clear(self) -> None:
+        with self.lock:
+            self.lists.clear()
+            self.size = 0
 
     def has(self, sub, fieldname: str, btext: bytes) -> bool:
         with self.lock:

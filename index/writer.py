@@ -23,6 +23,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import marshal
 import os
 import shutil
 import time
@@ -288,20 +289,30 @@ def index_is_behind(index_dir: str | Path, store: Any) -> bool:
     return (row[0], row[1]) != (meta.get("events"), meta.get("max_event_id"))
 
 
-def judgement_digest(store: Any, upto: int | None = None) -> str:
-    """A digest of every event's judgement (id, signal, importance, tags, why) up to an id.
+def judgement_digests(store: Any, mark: int) -> tuple[str, str]:
+    """Digests of every event's judgement (id, signal, importance, tags, why): (up to id
+    `mark`, all), in one pass over four short columns (~0.3 s at 100k events).
 
-    `intel reclassify` rewrites these in place; a changed digest is how the nightly
-    update knows old events need comparing again. Four short columns, no JSON decoding:
-    ~0.1 s at 100k events.
+    `intel reclassify` rewrites judgements in place; a digest up to the mark that differs
+    from the one kept at the last update is how the nightly update knows old events
+    need comparing again. Hashed row by row, so both digests come from one pass.
     """
-    sql = "SELECT id, signal, importance, tags, why FROM events"
-    args: tuple = ()
-    if upto is not None:
-        sql += " WHERE id <= ?"
-        args = (upto,)
-    rows = store.conn.execute(sql + " ORDER BY id", args).fetchall()
-    return hashlib.sha1(repr(rows).encode("utf-8", "surrogatepass")).hexdigest()
+    rows = store.conn.execute(
+        "SELECT id, signal, importance, tags, why FROM events ORDER BY id"
+    ).fetchall()
+    h = hashlib.sha1()
+    upto = None
+    for row in rows:
+        if upto is None and row[0] > mark:
+            upto = h.hexdigest()
+        h.update(marshal.dumps(row))
+    full = h.hexdigest()
+    return (upto if upto is not None else full), full
+
+
+def judgement_digest(store: Any) -> str:
+    """The digest of every event's judgement (see `judgement_digests`)."""
+    return judgement_digests(store, 0)[1]
 
 
 def sync_from_store(
@@ -327,14 +338,11 @@ def sync_from_store(
         return None
     meta = read_meta(index_dir)
     mark = int(meta.get("max_event_id") or 0)
-    digest = judgement_digest(store, mark)
+    digest, digest_now = judgement_digests(store, mark)
     known_pages = meta.get("page_snapshots") or {}
     if digest != meta.get("digest"):  # re-judged events (or a mark from an older version)
         summary = update_index(
-            index_dir,
-            store.events(),
-            pages_with_text(store, known_pages),
-            digest=judgement_digest(store),
+            index_dir, store.events(), pages_with_text(store, known_pages), digest=digest_now
         )
         summary["compared"] = "all events (judgements changed since the last update)"
         return summary
@@ -343,7 +351,7 @@ def sync_from_store(
     if not events and not pages:
         return None
     # Every event above the mark is in `events`: the new mark is the store's newest id.
-    return add_documents(index_dir, events, pages, digest=judgement_digest(store))
+    return add_documents(index_dir, events, pages, digest=digest_now)
 
 
 def _events_after(store: Any, mark: int) -> list[dict[str, Any]]:
