@@ -36,6 +36,7 @@ from typing import Any
 
 from intel.changes import _FIELDS_BY_TYPE, Change
 from intel.classify_rules import _TOKEN, Rules, load_rules
+from intel.extract.changelog_dates import _month_of
 from intel.money import money
 
 __all__ = ["Rules", "classify", "classify_many", "load_rules", "reclassify"]
@@ -256,10 +257,18 @@ def _judge(ev: Mapping[str, Any], rules: Rules, us: Mapping[str, Any] | None, we
 
 
 def _tags(ev: Mapping[str, Any], rules: Rules) -> list[str]:
-    """Every rule tag whose words occur in the event's text, in the rules' order."""
+    """Every rule tag whose words occur in the event's text, in the rules' order.
+
+    `bugfix` on a changelog entry says what the entry mainly is, not that a fix is
+    mentioned somewhere: a launch whose notes also fix something is not tagged with it.
+    """
     text = _text(ev)
     found = rules.tags_of(text)
     etype = ev["type"]
+    if etype == "changelog_entry" and "bugfix" in found:
+        only, mainly = _fix_verdict(ev.get("title") or "", ev.get("summary") or "", rules)
+        if not (only or mainly):
+            found.remove("bugfix")
     if etype in ("price_change", "plan_added", "plan_removed") and "pricing" not in found:
         found.append("pricing")
     if etype in ("plan_added", "plan_removed") and "packaging" not in found:
@@ -499,29 +508,102 @@ def _changelog(ev, tags, rules, us):
 
 
 def _fix_only(title: str, summary: str, tags: list[str], rules: Rules) -> bool:
-    """Does this entry only fix things? Item by item, and only when it must look closer."""
+    """Does this entry only fix things (nothing shipped, something fixed)?"""
     if "bugfix" not in tags:
         return False
-    if not _is_version_title(title) and rules.find(title).get("bugfix") is None:
-        # The entry is named after what it ships ("v4.2.0: Variables and modes"): a
-        # launch, whatever its notes fix on the side.
-        return False
-    text = f"{title}\n{summary}"
-    if _LAUNCH.search(text) is None:
+    return _fix_verdict(title, summary, rules)[0]
+
+
+# A section heading inside an entry's notes, alone ("Fixed") or leading its first item
+# ("Bug fixes: Retry keeps ..."): what it names decides what its items are.
+_SECTION_LEAD = re.compile(r"^\s*([^\W\d_][\w' /&-]{0,38}?)\s*:\s+(.*)$", re.S)
+_SHIP_SECTION = re.compile(
+    r"(?i)^(?:added|new|what'?s\s+new|new\s+features?|features?|highlights?|"
+    r"improvements?|enhancements?|launch\w*)$"
+)
+# Words a periodic or numbered entry is titled with: "Week of November 16, 2026",
+# "November 2026 update", "Release 142" name no feature; their items say what they are.
+_PERIOD_TITLE_WORDS = frozenset(
+    "week weeks of the month update updates release releases roundup digest recap notes "
+    "changelog sprint build patch version what's whats new in".split()
+)
+
+
+def _generic_title(title: str) -> bool:
+    """A title that names a release or a period, not what it ships."""
+    if _is_version_title(title):
         return True
-    fixes = launches = 0
-    for item in _ITEM_SPLIT.split(text):
-        if not item or not item.strip():
+    if not re.search(r"\d", title):
+        return False
+    words = re.findall(r"[^\W\d_][\w']*", title.lower())
+    return all(w in _PERIOD_TITLE_WORDS or _month_of(w) for w in words)
+
+
+def _fix_verdict(title: str, summary: str, rules: Rules) -> tuple[bool, bool]:
+    """(only fixes, mainly fixes) for a changelog entry, item by item.
+
+    The entry's own heading decides first: a title that names a fix ("Bug fixes",
+    "Fixed sync on iOS") is a fix; a title that names what it ships ("v4.2.0: Variables
+    and modes", "Connector for SAP") is a launch, whatever its notes fix on the side.
+    A version or period title leaves it to the items: an item under a "Fixed" / "Bug
+    fixes" section is a fix, one under "Added" / "Features" ships something, any other
+    is judged by its own words (a launch word before any fix word ships). "Only" is
+    fixes and nothing shipped (release numbers only); "mainly" is more fixes than every
+    other item together.
+    """
+    found = rules.find(title).get("bugfix")
+    if found is not None:
+        launch = _LAUNCH.search(title)
+        if launch is None or len(_TOKEN.findall(title, 0, launch.start())) >= found[0]:
+            return True, True
+    if not _generic_title(title):
+        return False, False
+    fixes = launches = others = 0
+    section = None  # "fix", "ship" or None
+    for raw in _ITEM_SPLIT.split(summary):
+        item = (raw or "").strip(" -*•·")
+        if not item:
+            continue
+        head = _HEADING.fullmatch(item)
+        lead = None if head else _SECTION_LEAD.match(item)
+        name = (
+            item if head else (lead.group(1) if lead and len(lead.group(1).split()) <= 4 else None)
+        )
+        if name is not None:
+            name = name.strip(" :")
+            if rules.find(name).get("bugfix") is not None:
+                section = "fix"
+            elif _SHIP_SECTION.match(name):
+                section = "ship"
+            else:
+                section = None
+            if head:
+                continue
+            item = lead.group(2) if lead else item
+        if len(item) <= 3:
+            continue
+        if section == "fix":
+            fixes += 1
+            continue
+        if section == "ship":
+            launches += 1
             continue
         fix = rules.find(item).get("bugfix")
         launch = _LAUNCH.search(item)
-        fixes += fix is not None
         # "Added X ... Fixed Y" (a flattened release) ships something; "Fixed a bug where
         # new users ..." does not: a launch word counts when it comes before any fix word
-        launches += launch is not None and (
+        if launch is not None and (
             fix is None or len(_TOKEN.findall(item, 0, launch.start())) < fix[0]
-        )
-    return fixes > 0 and launches == 0
+        ):
+            launches += 1
+        elif fix is not None:
+            fixes += 1
+        else:
+            others += 1
+    # a period digest's unlabelled items are features more often than quiet fixes: only
+    # a release number is a bug-fix release by having nothing that reads as shipped
+    only = fixes > 0 and launches == 0 and _is_version_title(title)
+    return only, fixes > launches + others
 
 
 def _is_version_title(title: str) -> bool:
