@@ -41,6 +41,7 @@ from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
 
 from crawlers.middlewares import _is_ip, refusal
+from intel.browser_path import HINT
 from intel.errors import BrowserNotFound
 from intel.render import BLOCKABLE_URL, SETTLE_JS, is_crash, launch_options, settle, should_block
 
@@ -258,10 +259,11 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
                 return_exceptions=True,
             )
             for page in pages:
-                if isinstance(page, BaseException):
-                    logger.warning("could not pre-open a browser page: %s", page)
-                else:
+                if not isinstance(page, BaseException):
                     self._idle.setdefault(CONTEXT, []).append(page)
+            failed = [p for p in pages if isinstance(p, BaseException)]
+            if failed:  # the pages will try again, and fail one by one saying why
+                logger.warning("could not pre-open %d browser pages: %s", len(failed), failed[0])
 
     async def _create_browser_context(self, name, context_kwargs, spider=None):
         kwargs = dict(context_kwargs or {})
@@ -277,6 +279,22 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         if not self.allow_private:
             await context.route_web_socket(re.compile(r".*"), self._route_web_socket)
         return wrapper
+
+    async def _maybe_launch_browser(self) -> None:
+        """The plugin's launch; a Chromium that will not start fails every browser page at once.
+
+        Said once, in one line with the install hint, instead of a launch attempt (and a
+        page of Playwright's call log) for every page of the night.
+        """
+        if self.missing:
+            raise BrowserNotFound(self.missing)
+        try:
+            await super()._maybe_launch_browser()
+        except PlaywrightError as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            path = self.config.launch_options.get("executable_path", "Chromium")
+            self.missing = f"Chromium at {path} would not start ({first}); {HINT}"
+            raise BrowserNotFound(self.missing) from None
 
     async def _new_page(self, name: str, context_kwargs: dict | None):
         """A page of context `name` (made, with the browser, if need be), no listeners."""

@@ -32,10 +32,10 @@ SHELL = """<html><body><div id="plans">Loading</div>
 </body></html>"""
 
 
-def intel(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+def intel(args: list[str], cwd: Path, chromium: str | None = None) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     env.pop("INTEL_DATA", None)
-    env["INTEL_CHROMIUM"] = str(cwd / "no-such-chromium")
+    env["INTEL_CHROMIUM"] = chromium or str(cwd / "no-such-chromium")
     return subprocess.run(
         [sys.executable, "-m", "intel.cli", *args],
         cwd=cwd,
@@ -83,3 +83,32 @@ def test_static_pages_are_crawled_and_diffed_while_browser_pages_say_how_to_inst
     assert [(e["type"], e["plan"], e["new_price"]) for e in moves] == [
         ("price_change", "Team", 59.0)
     ], moves
+
+
+def test_a_chromium_that_will_not_start_fails_the_browser_pages_not_the_night(tmp_path):
+    with LocalServer() as srv:
+        srv.routes["/pricing"] = page(PRICING.format(team=49))
+        srv.routes["/app/pricing"] = page(SHELL)
+        srv.routes["/app/plans"] = page(SHELL)
+        urls = [srv.url("/pricing"), srv.url("/app/pricing"), srv.url("/app/plans")]
+        wl = tmp_path / "watchlist.yaml"
+        wl.write_text(
+            "crawl: {allow_private_networks: true, retries: 0, timeout: 10}\n"
+            "competitors:\n  - name: Acme\n    pages:\n"
+            f"      - {{url: '{urls[0]}', kind: pricing}}\n"
+            f"      - {{url: '{urls[1]}', kind: pricing, render: browser}}\n"
+            f"      - {{url: '{urls[2]}', kind: pricing, render: browser}}\n"
+        )
+        # An executable that is no browser: found, launched, dead at once.
+        night = intel(
+            ["run", "--watchlist", str(wl), "--data", str(tmp_path / "data")],
+            tmp_path,
+            chromium="/bin/false",
+        )
+    assert night.returncode == 0, night.stderr[-3000:]
+    assert "1/3 pages fetched" in night.stdout, night.stdout
+    failed = [line for line in night.stdout.splitlines() if "/app/" in line]
+    assert len(failed) == 2, night.stdout
+    for line in failed:
+        assert "/bin/false would not start" in line and "make chromium" in line
+        assert len(line) < 600  # one line, not Playwright's call log
