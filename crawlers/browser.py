@@ -5,13 +5,25 @@ The spider asks for a browser per request (`request_meta(page)`); the crawl merg
 watchlist of static pages never starts Chromium nor the asyncio Playwright driver.
 Requests without `playwright: True` go through the handler's plain HTTP path.
 
-Why a handler of our own (`PooledPlaywrightHandler`, a thin subclass): scrapy-playwright
-opens and closes a page per request, which costs ~250 ms of CPU each on a small
-machine; reusing a few warm pages roughly triples pages/s. It also owns what the
-plugin does not do for us: one retry of a page whose browser or renderer crashed (the
-plugin relaunches a disconnected browser, we retry the page on it) and a hard
-per-page timeout, raised as Twisted's `TimeoutError` so the usual retry and errback
-paths treat it like any slow static page.
+Why a handler of our own (`PooledPlaywrightHandler`, a subclass that keeps the
+plugin's driver, browser and context management, launch options and plain-HTTP path):
+
+- speed, on a 2-core machine: the driver, Chromium and a pool of warm pages start the
+  moment the handler is built, while Scrapy is still opening the spider (static pages
+  do not wait for them); pages are reused (the plugin opens and closes one per request,
+  ~250 ms of CPU each); one context route is set once, and without the private-network
+  guard only URLs that may be blocked reach Python; a page is rendered by a lean path
+  (navigate, `wait_for`, settle, read the DOM) instead of the plugin's, which costs a
+  dozen more driver round trips per page (re-routing, header rewrites, a listener
+  fetching every response's headers, a load-state wait after each page method);
+- safety: unless the watchlist allows private networks, every request Chromium makes
+  (sub-requests, iframes, WebSockets, each redirect hop) passes the static crawl's
+  `refusal()` before it is sent, and a rendered DOM over `max_page_bytes` fails the
+  page like an oversized static one;
+- robustness: one retry of a page whose browser or renderer crashed, a hard per-page
+  timeout raised as Twisted's `TimeoutError` (the usual retry and errback paths treat
+  it like any slow static page), and no Chromium (or one that will not start) fails
+  only the browser pages, each with one line saying how to install one.
 
 The launch flags, the blocking rule (images, fonts, media, third-party trackers) and
 the "settled" wait are shared with `intel.render`, so a crawl stores the same DOM that
@@ -189,7 +201,8 @@ def encode_body(html: str, content_type: str | None) -> tuple[bytes, str]:
 
 
 class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
-    """scrapy-playwright's handler with warm pages reused, one crash retry and a page timeout."""
+    """scrapy-playwright's handler: warm pooled pages, the private-network guard, a size cap,
+    one crash retry and a page timeout."""
 
     # One instance per crawler for every scheme: Scrapy builds a handler per scheme, and
     # each plugin handler starts its own Playwright driver (~100 MB of node) at engine start.
