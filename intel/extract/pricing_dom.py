@@ -111,7 +111,6 @@ _NOISE_TAGS = ("script", "style", "noscript", "template", "head", "nav", "iframe
 # Attribute values, read by libxml2 in one go (a Python loop over every element of a
 # large page costs more than parsing it). Regex words hold no spaces, so an element's
 # "id class" matches exactly when its id or its class does.
-_ID_CLASS = etree.XPath("//@id|//@class")
 _ID_CLASS_VALUES = etree.XPath("//@id|//@class", smart_strings=False)
 # The words of `_NOISE_ATTR` as plain substrings of lower-cased text: a fast test that no
 # id or class can match it. Lower-casing is folded the way re.I folds: the only non-ASCII
@@ -154,6 +153,12 @@ def _noise_candidates(values: list[str]) -> set[int]:
 _ROLES = etree.XPath("//@role")
 
 
+@lru_cache(maxsize=16)
+def _holding_values(n: int) -> etree.XPath:
+    """Elements whose id or class is one of `$v0`..`$v{n-1}`, in document order (a union)."""
+    return etree.XPath(" | ".join(f"//*[@id=$v{i} or @class=$v{i}]" for i in range(n)))
+
+
 def strip_noise(root: etree._Element) -> None:
     """Drop what is never pricing: scripts, navigation, cookie banners, consent dialogs."""
     # Found by lxml's own tag matching (no Python loop over every element); removed below
@@ -165,11 +170,16 @@ def strip_noise(root: etree._Element) -> None:
     for value in _ROLES(root):
         if value in ("navigation", "dialog", "alertdialog"):
             doomed[value.getparent()] = None
-    candidates = _noise_candidates(_ID_CLASS_VALUES(root))
+    values = _ID_CLASS_VALUES(root)
+    candidates = _noise_candidates(values)
     if candidates:
-        for i, value in enumerate(_ID_CLASS(root)):
-            if i in candidates and _NOISE_ATTR.search(value):
-                doomed[value.getparent()] = None
+        hits = list(
+            dict.fromkeys(v for i in sorted(candidates) if _NOISE_ATTR.search(v := values[i]))
+        )
+        if hits:
+            # The elements holding those values, in document order as the attributes were.
+            for el in _holding_values(len(hits))(root, **{f"v{i}": v for i, v in enumerate(hits)}):
+                doomed[el] = None
     for el in doomed:
         _remove_keeping_tail(el)
 
@@ -424,8 +434,8 @@ def name_of(card: etree._Element) -> str | None:
     for e in card.iter():
         if not isinstance(e.tag, str) or e.tag in SKIP_TEXT:
             continue
-        cls = e.get("class") or ""
-        if e.get("role") == "heading" or any(_NAME_CLASS.search(c) for c in cls.split()):
+        cls = e.get("class")
+        if e.get("role") == "heading" or (cls and _names_a_name(cls)):
             t = _name_text(e)
             if t:
                 return t
@@ -446,10 +456,33 @@ def name_of(card: etree._Element) -> str | None:
             return alt
     # ... or nothing marks it (component libraries: every line a `<p class="text">`): the
     # card's first line, when it reads as a name and comes before the price.
+    if _one_line(card):
+        return None  # (most price elements: `<div><span>$</span>12 <span>/mo</span></div>`)
     lines = text_lines(card)
     if len(lines) >= 2 and not lines[0].in_li and good_name(lines[0].text):
         return lines[0].text
     return None
+
+
+@lru_cache(maxsize=4096)
+def _names_a_name(cls: str) -> bool:
+    """A class attribute with a token like `plan-name`/`card__title` (pages repeat their classes)."""
+    return any(_NAME_CLASS.search(c) for c in cls.split())
+
+
+def _one_line(el: etree._Element) -> bool:
+    """True when `text_lines(el)` surely gives at most one line: nothing in it breaks a line
+    (only inline descendants) and, for a block, no tail after it. A cheap bound, not exact."""
+    tag = el.tag
+    if not isinstance(tag, str) or not tag or tag in SKIP_TEXT:
+        return False
+    if tag not in INLINE and el.tail:
+        return False
+    for d in el.iterdescendants():
+        t = d.tag
+        if isinstance(t, str) and t not in INLINE:
+            return False
+    return True
 
 
 def _ancestors_upto(el: etree._Element, n: int) -> Iterator[etree._Element]:
@@ -695,14 +728,24 @@ _OFF_LABEL = re.compile(r"\bnot included\b|\bunavailable\b", re.I)
 _CROSS_LEAD = re.compile(r"^[✗✕✖×]")
 
 
-def _not_included(el: etree._Element) -> bool:
+def _plain_markup(el: etree._Element) -> bool:
+    """No "not"/"unavailable" in the element's markup, nor a character reference (which is
+    how any non-ASCII character, a cross mark included, serialises): then no element inside
+    it can say "not included" by its labels or lead with a cross."""
+    markup = _markup(el).lower()
+    return b"not" not in markup and b"unavailable" not in markup and b"&#" not in markup
+
+
+def _not_included(el: etree._Element, plain: bool = False) -> bool:
+    """`plain`: `_plain_markup` holds for an element around `el` (so it holds for `el`)."""
     cls = el.get("class") or ""
     if _OFF_CLASS.search(cls):
         return True
+    if plain:
+        return False
     # The label words can only come from the markup: without "not"/"unavailable" in it
     # (nor a character reference that could hide a letter), neither can be in the labels.
-    markup = _markup(el).lower()
-    if b"not" not in markup and b"unavailable" not in markup and b"&#" not in markup:
+    if _plain_markup(el):
         return bool(_CROSS_LEAD.match(clean(_string(el))))
     blob = " ".join(
         f"{e.get('class') or ''} {e.get('aria-label') or ''} {e.get('title') or ''} {e.get('alt') or ''}"
@@ -721,9 +764,12 @@ def card_features(
     """
     out: list[str] = []
     seen: set[str] = set()
+    plain: bool | None = None  # `_plain_markup(card)`, read at the first item
     for li in card.iter("li"):
-        if li.find(".//li") is not None or li is card:
+        if li is card or next(li.iterdescendants("li"), None) is not None:
             continue
+        if plain is None:
+            plain = _plain_markup(card)
         read = li_lines.get(li) if li_lines is not None else None
         if read is None:
             text = _feature_text(li)
@@ -731,7 +777,7 @@ def card_features(
             tail = clean(li.tail)
             joined = " ".join([*read, tail] if tail else read)
             text = _LEAD_MARK.sub("", joined).strip()
-        if not text or len(text) > 200 or _INHERIT.search(text) or _not_included(li):
+        if not text or len(text) > 200 or _INHERIT.search(text) or _not_included(li, plain):
             continue
         key = feature_key(text)
         if key and key not in seen:
