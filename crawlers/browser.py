@@ -350,7 +350,8 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         """
         url = request.url
         main = _is_main_navigation(request)
-        for hop in range(REDIRECT_MAX + 1):
+        hops = 0
+        while True:
             why = await self._refusal(url)
             if why is not None:
                 self._refused(request, why, url)
@@ -358,7 +359,12 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
                 return
             try:
                 response = await route.fetch(
-                    url=url, max_redirects=0, timeout=self.page_timeout * 1000
+                    url=url,
+                    # A later hop gets the request's headers without its cookies (the
+                    # driver adds the context's cookies for the hop's own host).
+                    headers=request.headers if hops else None,
+                    max_redirects=0,
+                    timeout=self.page_timeout * 1000,
                 )
             except PlaywrightError as exc:
                 if is_crash(exc):
@@ -366,9 +372,13 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
                 await route.abort("failed")  # DNS, refused, reset: the page sees a failure
                 return
             location = response.headers.get("location")
-            if not (300 <= response.status < 400 and location) or hop == REDIRECT_MAX:
+            if not (300 <= response.status < 400 and location):
                 await route.fulfill(response=response)
                 return
+            if hops == REDIRECT_MAX:  # never hand Chromium a redirect: it would follow it
+                await route.abort("failed")
+                return
+            hops += 1
             url = urljoin(url, location)
             if main:
                 why = await self._refusal(url)

@@ -129,6 +129,7 @@ def night(tmp_path_factory):
                 "/bounce": redirect(f"{INTRANET}/via-redirect"),
                 "/to-metadata": redirect(METADATA),
                 "/old-pricing": redirect("/pricing", 301),
+                "/loop": redirect("/loop"),
                 "/bloated": page(BLOATED),
                 "/static": page("<html><body><h1>Static</h1><p>$10 per month</p></body></html>"),
             }
@@ -137,6 +138,7 @@ def night(tmp_path_factory):
             "hostile": "http://rival.example/pricing",
             "redirected": "http://rival.example/to-metadata",
             "moved": "http://rival.example/old-pricing",
+            "looping": "http://rival.example/loop",
             "bloated": "http://rival.example/bloated",
             "static": "http://rival.example/static",
         }
@@ -206,3 +208,9 @@ def test_a_public_redirect_is_followed_and_the_page_keeps_its_real_url(night):
     assert snap["error"] is None, snap["error"]
     assert snap["final_url"] == "http://rival.example/pricing"
     assert prices(zlib.decompress(snap["body"]).decode()) == ["$49 per month", "$129 per month"]
+
+
+def test_a_redirect_loop_fails_the_page_after_a_few_hops(night):
+    snap = night["snaps"]["looping"]
+    assert snap["body"] is None and snap["error"]
+    assert 2 <= [h.path for h in night["hits"]].count("/loop") <= 8
