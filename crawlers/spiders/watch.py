@@ -201,6 +201,7 @@ def new_generic_pages(data_dir: str | None, watchlist: Watchlist) -> set[str]:
 
 
 _FEED_TYPES = ("application/atom+xml", "application/rss+xml", "application/feed+json")
+_FEED_TYPE_BYTES = re.compile(rb"application/(?:atom|rss)\+xml", re.IGNORECASE)
 
 
 def feed_link(response: Response) -> str | None:
@@ -208,6 +209,8 @@ def feed_link(response: Response) -> str | None:
     ctype = response.headers.get(b"Content-Type", b"").decode("latin-1").lower()
     if "html" not in ctype or not hasattr(response, "css"):
         return None
+    if not _FEED_TYPE_BYTES.search(response.body):
+        return None  # no feed type named anywhere: no need to parse the page to look
     for link in response.css("head link[rel~='alternate'][href]"):
         kind = (link.attrib.get("type") or "").lower().split(";")[0].strip()
         if kind in _FEED_TYPES[:2]:
