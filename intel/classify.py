@@ -92,8 +92,11 @@ _DATEISH = re.compile(r"[\w ,.\-/()]{0,12}\d{1,4}[\w ,.\-/()]{0,16}")
 _LEAD_NOISE = re.compile(
     r"(?i)^(?:(?:[0-9a-f]{7,40}|v?\d+(?:\.\d+)+\w*|latest|what's\s+changed|added|changed|fixed|"
     r"new\s+features?|features?|highlights|improvements?|notable\s+changes|announcements|"
-    r"bug\s*fixes|refactors|upgrades|diff|release\s+notes)[\s:¶🔗]*)+"
+    r"bug\s*fixes|refactors|upgrades|diff|release\s+notes|github\s+release|"
+    r"(?:fixes|bugfixes|deprecations?|security|internal|docs|miscellaneous|other)\s*:)[\s:¶🔗]*)+"
 )
+# Emoji and symbols leading a release-note line ("✨ Add ...", "🔗 Release Notes").
+_LEAD_SYMBOLS = re.compile(r"^[^\w(\"'`]+")
 _PLAN_WORDS = re.compile(r"\b(?:plan|tier)\b|[^\w\s]", re.IGNORECASE)
 _STOP = frozenset(
     "a an the and or for of to in on with by at from your our new now all any support "
@@ -617,7 +620,8 @@ def _is_version_title(title: str) -> bool:
 def _first_item(summary: str) -> str:
     """The first real line of a release's notes, without section headings or hashes."""
     for item in _ITEM_SPLIT.split(summary):
-        item = _LEAD_NOISE.sub("", (item or "").strip(" -*•:¶"))
+        item = _LEAD_SYMBOLS.sub("", (item or "").strip(" -*•:¶"))
+        item = _LEAD_SYMBOLS.sub("", _LEAD_NOISE.sub("", item))
         if len(item) > 3 and not _HEADING.fullmatch(item) and not _DATEISH.fullmatch(item):
             return item[:80] + ("..." if len(item) > 80 else "")
     return ""
