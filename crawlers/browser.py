@@ -81,11 +81,7 @@ def abort_request(request) -> bool:
     Used when the plugin's own handler renders (`--stock` in the benchmark); ours
     applies the same rule in its context route.
     """
-    try:
-        page_url = request.frame.url
-    except Exception:  # noqa: BLE001 - service-worker requests have no frame
-        page_url = None
-    return should_block(request.resource_type, request.url, page_url)
+    return should_block(request.resource_type, request.url, _page_url(request))
 
 
 def playwright_settings(watchlist) -> dict:
@@ -323,11 +319,8 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
 
     async def _route(self, route, request) -> None:
         """Every request of every page: blocked, refused, or let through untouched."""
-        url = request.url
-        # A navigation's frame still shows the previous page of a reused tab.
-        page_url = url if request.is_navigation_request() else _frame_url(request)
         try:
-            if should_block(request.resource_type, url, page_url):
+            if should_block(request.resource_type, request.url, _page_url(request)):
                 self.stats.inc_value("playwright/request_count/aborted")
                 await route.abort("blockedbyclient")
             elif self.allow_private:
@@ -625,7 +618,14 @@ def _is_main_navigation(request) -> bool:
         return False
 
 
-def _frame_url(request) -> str | None:
+def _page_url(request) -> str | None:
+    """The page a request is made for, to tell first-party requests from third-party ones.
+
+    A navigation is its own page: its frame still shows the previous page of a reused tab
+    (or about:blank), and a rival hosted on a tracker's domain must not lose its page.
+    """
+    if request.is_navigation_request():
+        return request.url
     try:
         return request.frame.url
     except Exception:  # noqa: BLE001 - service-worker requests have no frame

@@ -93,9 +93,14 @@ def test_abort_rule_reads_the_playwright_request():
         def __init__(self, rtype, url):
             self.resource_type, self.url = rtype, url
 
+        def is_navigation_request(self):
+            return self.resource_type == "document"
+
     assert abort_request(Req("image", "https://acme.example/a.png"))
     assert abort_request(Req("script", "https://connect.facebook.net/sdk.js"))
     assert not abort_request(Req("fetch", "https://acme.example/api/plans.json"))
+    # A rival hosted on a tracker's domain keeps its own page (the tab showed another site).
+    assert not abort_request(Req("document", "https://www.hubspot.com/pricing"))
 
 
 @pytest.mark.browser
