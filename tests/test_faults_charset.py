@@ -136,12 +136,6 @@ def test_a_wrong_charset_recrawled_never_invents_a_move(tmp_path):
         assert intel_json(data, "events") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="intel.extract.html.decode trusts a charset label over bytes that are plainly "
-    "UTF-8, and decodes the label iso-8859-1 as Latin-1 (0x80 is a control) where the web "
-    "reads Windows-1252 (0x80 is €): both pages lose every plan",
-)
 def test_a_wrong_charset_label_does_not_garble_plan_names_and_prices(tmp_path):
     labels = Labels(WRONG)
     with LocalServer({p: labels.route(p) for p in WRONG}) as srv:
@@ -151,11 +145,6 @@ def test_a_wrong_charset_label_does_not_garble_plan_names_and_prices(tmp_path):
     assert plans_by_rival(data) == {"Rival0": EXPECTED, "Rival1": EXPECTED}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the night the rival's server fixes its charset header, the page read right for "
-    "the first time is diffed against its garbled reading: 'BÃ¼ro' removed, 'Büro' added",
-)
 def test_the_night_a_charset_header_is_fixed_reports_nothing(tmp_path):
     # Dollar prices: the garbled reading still finds the plans, with garbled names.
     labels = Labels(WRONG, sign="$")

@@ -9,31 +9,42 @@ import re
 
 import lxml.html
 from lxml import etree
+from w3lib.encoding import read_bom, resolve_encoding
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w:.-]+)""", re.I)
 
 
 def decode(body: bytes, content_type: str | None = None) -> str:
-    """Decode a fetched body: the HTTP charset, else a <meta> charset, else UTF-8, else cp1252.
+    """Decode a fetched body the way a reader's browser would, and then some.
 
-    A wrong or missing charset never raises: undecodable bytes become U+FFFD.
+    A byte-order mark wins. Bytes that are valid UTF-8 are read as UTF-8 whatever the
+    label says: servers mislabel UTF-8 pages as iso-8859-1 far more often than a real
+    single-byte page happens to be valid UTF-8, and reading them by the label would
+    garble every non-ASCII plan name and price (then "fix" them the night the header
+    is corrected: an invented move). Otherwise the HTTP charset, then a <meta> charset,
+    mapped by the web's label table (w3lib: `iso-8859-1` and `ascii` mean Windows-1252,
+    where 0x80 is the euro sign), else Windows-1252. Never raises: undecodable bytes
+    become U+FFFD.
     """
-    candidates: list[str] = []
+    bom = read_bom(body)
+    if bom[0]:
+        return body[len(bom[1]) :].decode(bom[0], errors="replace")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    labels: list[str] = []
     if content_type:
         m = re.search(r"charset\s*=\s*[\"']?([\w:.-]+)", content_type, re.I)
         if m:
-            candidates.append(m.group(1))
+            labels.append(m.group(1))
     m = _META_CHARSET.search(body[:4096])
     if m:
-        candidates.append(m.group(1).decode("ascii", "ignore"))
-    if body.startswith(b"\xef\xbb\xbf"):
-        candidates.insert(0, "utf-8-sig")
-    candidates += ["utf-8"]
-    for enc in candidates:
-        try:
-            return body.decode(enc)
-        except (LookupError, UnicodeDecodeError):
-            continue
+        labels.append(m.group(1).decode("ascii", "ignore"))
+    for label in labels:
+        encoding = resolve_encoding(label)
+        if encoding and encoding not in ("utf-8", "utf-16", "utf-16-le", "utf-16-be"):
+            return body.decode(encoding, errors="replace")
     return body.decode("cp1252", errors="replace")
 
 
