@@ -21,6 +21,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
+from itertools import accumulate
 from typing import Any
 
 from lxml import etree
@@ -246,10 +247,7 @@ def expand_toggles(root: etree._Element) -> None:
 
 
 def _has_structure(el: etree._Element) -> bool:
-    for tag in (*HEADINGS, "li", "ul"):
-        if el.find(f".//{tag}") is not None:
-            return True
-    return False
+    return next(el.iterdescendants(*HEADINGS, "li", "ul"), None) is not None
 
 
 _HINT_KEYS = (
@@ -499,7 +497,10 @@ def _li_card(li: etree._Element) -> bool:
     return (
         len(li) >= 2
         and any(c.tag in ("div", "p") for c in li)
-        and any(c.tag in ("button", "a") or c.find(".//button") is not None for c in li)
+        and any(
+            c.tag in ("button", "a") or next(c.iterdescendants("button"), None) is not None
+            for c in li
+        )
     )
 
 
@@ -512,10 +513,8 @@ def _excluded(el: etree._Element) -> bool:
         if tag == "li":
             if (
                 not _li_card(a)
-                and a.find(".//h1") is None
-                and a.find(".//h2") is None
-                and a.find(".//h3") is None
-                and (a.find(".//h4") is None and len(clean(_string(a))) < 160)
+                and next(a.iterdescendants("h1", "h2", "h3", "h4"), None) is None
+                and len(clean(_string(a))) < 160
             ):
                 return True
         if tag in ("main", "body"):
@@ -540,11 +539,7 @@ def _currency_holders(texts: list[Any]) -> set[etree._Element]:
     too long to be part of a price are left out: an element holding one is never read.
     """
     small = [t for t in texts if len(t) <= _PRICE_TEXT_MAX]
-    offsets: list[int] = []
-    size = 0
-    for t in small:
-        offsets.append(size)
-        size += len(t)
+    offsets = list(accumulate(map(len, small), initial=0))  # where each text starts (+ the end)
     joined = "".join(small)
     holders: set[etree._Element] = set()
     for m in CURRENCY_TOKEN.finditer(joined):
@@ -562,6 +557,16 @@ def _currency_holders(texts: list[Any]) -> set[etree._Element]:
                     break
                 holders.add(anc)
     return holders
+
+
+# The first two letters, case-folded, of every text CUSTOM_RE or FREE_RE can match (they
+# match case-blind: of non-ASCII letters only K and ſ fold to one of these, to k and s).
+# tests/test_pricing_speed.py checks that each of their alternatives starts so.
+_LABEL_PAIRS = frozenset(
+    "cu co ta le ge re on ca bo pr fl au ko su no fr gr".split()
+    + ["a ", "お問", "お見", "要相", "联系", "문의", "無料", "免费", "무료"]
+)
+_LABEL_FIRST = frozenset(p[0] for p in _LABEL_PAIRS)
 
 
 def price_elements(root: etree._Element) -> list[etree._Element]:
@@ -585,7 +590,12 @@ def price_elements(root: etree._Element) -> list[etree._Element]:
         if not digit:
             if n >= 40:
                 continue
+            # Both label patterns start with one of a few letter pairs: the regexes only then.
+            if t.lstrip()[:1].casefold() not in _LABEL_FIRST:
+                continue
             st = clean(t)
+            if st[:2].casefold() not in _LABEL_PAIRS:
+                continue
             custom = CUSTOM_RE.match(st)
             if not (custom or FREE_RE.match(st)):
                 continue
