@@ -19,6 +19,9 @@ from typing import Any
 
 from intel.errors import IntelError
 
+#: below this many pages, forking a processing child costs more than it saves
+ALONGSIDE_MIN_PAGES = 32
+
 
 @dataclass
 class CrawlResult:
@@ -101,17 +104,18 @@ def crawl(
     run_id: int | None = None,
     verbose: bool = False,
     settings: dict[str, Any] | None = None,
+    process_alongside: bool = False,
 ) -> CrawlResult:
     """Crawl every page of the watchlist into the store of `data_dir`; blocks until done.
 
     Failed pages are stored as failed fetches and counted, never raised. Raises
     WatchlistError for a bad watchlist and IntelError when the crawl itself could not
     run (e.g. the store cannot be opened).
-    """
-    from scrapy import signals
-    from scrapy.crawler import CrawlerProcess
 
-    from crawlers.spiders.watch import WatchSpider
+    `process_alongside` (for `intel run`, which processes right after): a child process
+    extracts and diffs the pages while the crawl fetches the rest, on the other core;
+    `intel.process.process_pending` then takes over from it.
+    """
     from intel.watchlist import Watchlist, load_watchlist
 
     # A caller that already loaded the watchlist (`intel run`) passes it: read once a night.
@@ -120,6 +124,18 @@ def crawl(
     else:
         watchlist = load_watchlist(watchlist_path)  # fails before the reactor starts
     result = CrawlResult(pages=len(watchlist.pages()))
+    if process_alongside and result.pages >= ALONGSIDE_MIN_PAGES:
+        from intel.process import Alongside
+
+        # Forked now, before Scrapy is imported and its reactor installed: the child
+        # shares none of it, and readies its extractors while Scrapy starts here.
+        Alongside.start(data_dir, watchlist)
+
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+
+    from crawlers.spiders.watch import WatchSpider
+
     process = CrawlerProcess(
         crawl_settings(data_dir, run_id=run_id, verbose=verbose, overrides=settings)
     )
@@ -158,6 +174,10 @@ def crawl(
     if crawler.stats is not None:
         result.finish_reason = crawler.stats.get_value("finish_reason")
     if errors:
+        if process_alongside:
+            from intel.process import Alongside
+
+            Alongside.take(data_dir)  # no processing follows a crawl that could not run
         exc = errors[0].value
         if isinstance(exc, IntelError):
             raise exc  # e.g. StoreError: the CLI says so with its own exit code

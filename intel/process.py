@@ -5,6 +5,12 @@ a 304, an empty body or an identical content hash never reaches the diff: no eve
 be invented from a failure, and an unchanged page costs one hash comparison. Everything
 one snapshot produces is stored in one transaction, so a run killed here leaves that
 snapshot pending and the next run redoes it, without doubles.
+
+During `intel run`'s crawl, a forked child can process the night's good snapshots as
+the crawl stores them (`Alongside`), on the core the crawl leaves idle: the crawl is
+one busy thread, extraction is pure CPU. It takes them in snapshot order, exactly as the
+loop after the crawl would, and leaves 304s and failed fetches (nothing to extract) to
+that loop; `process_pending` stops it first and takes over where it stopped.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import select
 import time
 from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -39,9 +46,24 @@ class ProcessResult:
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
+    #: of `processed`, how many were processed during the crawl (`Alongside`)
+    during_crawl: int = 0
+
+    def add(self, other: ProcessResult) -> None:
+        """Count in what the child processed during the crawl (its time ran alongside)."""
+        self.processed += other.processed
+        self.changed += other.changed
+        self.unchanged += other.unchanged
+        self.baseline += other.baseline
+        self.failed += other.failed
+        self.events.update(other.events)
+        self.errors = other.errors + self.errors
+        self.during_crawl += other.processed
+
     def summary(self) -> dict[str, Any]:
         return {
             "processed": self.processed,
+            "during_crawl": self.during_crawl,
             "changed": self.changed,
             "unchanged": self.unchanged,
             "baseline": self.baseline,
@@ -69,29 +91,162 @@ def process_pending(
     snapshot order, so the outcome is exactly that of the one-by-one loop.
     """
     started = time.perf_counter()
-    rules = load_rules(watchlist.directory if watchlist is not None else None)
-    us = watchlist.us.model_dump() if watchlist is not None and watchlist.us else None
-    weights = {p["competitor"]: p["weight"] for p in store.pages(active_only=False)}
+    during = Alongside.take(store.data_dir)  # what was processed during the crawl, if any
+    rules, us, weights = _context(store, watchlist)
     result = ProcessResult()
     pending = store.pending_snapshots()
     ahead = _Ahead.start(store, pending, workers)
     try:
         for snap in pending:
-            try:
-                _process_one(
-                    store, snap, rules, us, weights.get(snap.competitor, 1.0), result, ahead
-                )
-            except Exception as exc:  # one broken page never ends the night
-                log.exception("processing snapshot %s of %s failed", snap.id, snap.url)
-                result.errors.append(f"{snap.url}: {type(exc).__name__}: {exc}")
-                store.save_processed(snap, outcome="failed")
-                result.failed += 1
-            result.processed += 1
+            _process_safely(store, snap, rules, us, weights, result, ahead)
     finally:
         if ahead is not None:
             ahead.close()
     result.seconds = time.perf_counter() - started
+    if during is not None:
+        result.add(during)
     return result
+
+
+def _context(store: Store, watchlist: Any) -> tuple[Any, dict | None, dict[str, float]]:
+    """Tag rules, our own company, each competitor's weight: what classification needs."""
+    rules = load_rules(watchlist.directory if watchlist is not None else None)
+    us = watchlist.us.model_dump() if watchlist is not None and watchlist.us else None
+    weights = {p["competitor"]: p["weight"] for p in store.pages(active_only=False)}
+    return rules, us, weights
+
+
+def _process_safely(
+    store: Store,
+    snap: Snapshot,
+    rules: Any,
+    us: dict | None,
+    weights: dict[str, float],
+    result: ProcessResult,
+    ahead: _Ahead | None = None,
+) -> None:
+    try:
+        _process_one(store, snap, rules, us, weights.get(snap.competitor, 1.0), result, ahead)
+    except Exception as exc:  # one broken page never ends the night
+        log.exception("processing snapshot %s of %s failed", snap.id, snap.url)
+        result.errors.append(f"{snap.url}: {type(exc).__name__}: {exc}")
+        store.save_processed(snap, outcome="failed")
+        result.failed += 1
+    result.processed += 1
+
+
+class Alongside:
+    """A child process that processes the good snapshots the crawl stores, as it stores them.
+
+    `start` forks it before the crawl; `process_pending` (after the crawl) calls `take`,
+    which stops it after the snapshot at hand and returns its tally. Each snapshot is
+    processed in its own transaction, as always, so a kill at any point leaves whole
+    snapshots, processed or pending, and the next run completes the pending ones.
+    """
+
+    _running: dict[str, Alongside] = {}
+    #: how long the child sleeps when no new snapshot is there (it backs off to the max)
+    POLL_MIN, POLL_MAX = 0.02, 0.5
+
+    def __init__(self, proc: Any, conn: Any) -> None:
+        self.proc = proc
+        self.conn = conn
+
+    @classmethod
+    def start(cls, data_dir: str | os.PathLike, watchlist: Any) -> Alongside | None:
+        """Fork the child (None with a single CPU: it would only compete with the crawl)."""
+        if (os.cpu_count() or 1) < 2:
+            return None
+        ctx = multiprocessing.get_context("fork")
+        conn, child_conn = ctx.Pipe()
+        proc = ctx.Process(
+            target=_alongside_main,
+            args=(str(data_dir), watchlist, child_conn),
+            name="intel-process-alongside",
+            daemon=True,
+        )
+        proc.start()
+        child_conn.close()
+        handle = cls(proc, conn)
+        cls._running[_key(data_dir)] = handle
+        return handle
+
+    @classmethod
+    def take(cls, data_dir: str | os.PathLike) -> ProcessResult | None:
+        """Stop the child of `data_dir`, if any; what it processed (None: nothing known)."""
+        handle = cls._running.pop(_key(data_dir), None)
+        return handle.stop() if handle is not None else None
+
+    def stop(self) -> ProcessResult | None:
+        result = None
+        try:
+            self.conn.send("stop")
+            if self.conn.poll(120):
+                result = self.conn.recv()
+        except (EOFError, OSError):
+            result = None  # it died: its snapshots are whole, processed or still pending
+        self.conn.close()
+        self.proc.join(10)
+        if self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join()
+        return result
+
+
+def _key(data_dir: str | os.PathLike) -> str:
+    return os.path.realpath(data_dir)
+
+
+def _alongside_main(data_dir: str, watchlist: Any, conn: Any) -> None:
+    """The child: process each new good snapshot in order until told to stop."""
+    result = ProcessResult()
+    try:
+        with Store.open(data_dir) as store:
+            _alongside_loop(store, watchlist, conn, result)
+    except Exception:  # whatever it did is stored; the loop after the crawl does the rest
+        log.exception("processing alongside the crawl stopped")
+    try:
+        conn.send(result)
+    except OSError:
+        pass  # the parent is gone
+
+
+def _alongside_loop(store: Store, watchlist: Any, conn: Any, result: ProcessResult) -> None:
+    # Lowest priority: the crawl (and anything else on the machine) comes first; the
+    # child only uses a core nobody else wants, and what it has not done by the end of
+    # the crawl is done by the loop after it, as without it.
+    os.nice(10)
+    started = time.perf_counter()
+    rules, us, weights = _context(store, watchlist)
+    done = 0  # highest snapshot id handled: later polls look past it only
+    wait = Alongside.POLL_MIN
+    warm = False
+    while True:
+        found = False
+        for snap in store.pending_snapshots():
+            if snap.id <= done:
+                continue
+            if not snap.good:
+                continue  # a 304 or a failure: nothing to extract, the loop after does it
+            if _stop_asked(conn, 0):
+                result.seconds = time.perf_counter() - started
+                return
+            if not warm:  # not on a night of 304s
+                _warm_up()
+                warm = True
+            _process_safely(store, snap, rules, us, weights, result)
+            done = snap.id
+            found = True
+        wait = Alongside.POLL_MIN if found else min(wait * 2, Alongside.POLL_MAX)
+        if _stop_asked(conn, wait):
+            result.seconds = time.perf_counter() - started
+            return
+
+
+def _stop_asked(conn: Any, timeout: float) -> bool:
+    """True when the parent says stop or is gone (its end of the pipe closed)."""
+    ready, _, _ = select.select([conn], [], [], timeout)
+    return bool(ready)
 
 
 class _Ahead:
