@@ -104,11 +104,12 @@ class Columns:
         # Raw sortable integers: same order as the values, no conversion per document.
         self.date = numeric_column(reader, "date").astype(np.int64)
         self.importance = numeric_column(reader, "importance")
-        if reader.has_deletions():
-            self.live = np.zeros(n, dtype=bool)
-            self.live[np.fromiter(reader.all_doc_ids(), dtype=np.int64)] = True
-        else:
-            self.live = np.ones(n, dtype=bool)
+        # Each segment's deleted doc numbers (whoosh's all_doc_ids() asks per document).
+        self.live = np.ones(n, dtype=bool)
+        for sub, offset in leaves(reader):
+            if sub.has_deletions():
+                deleted = np.fromiter(sub.deleted_docs_set, dtype=np.int64)
+                self.live[deleted + offset] = False
         # Newest first (then doc number); most important first, then newest.
         self.by_date = np.lexsort((self.arange, -self.date))
         self.date_rank = np.empty(n, dtype=np.int64)
@@ -126,7 +127,7 @@ class Columns:
 
         The posting lists of every term in more than WARM_MIN_DF documents of the
         searched fields (most frequent first, up to 80% of POSTINGS_BUDGET), each
-        segment's stored-fields file, and the event/page split. Rare terms are left:
+        segment's stored-fields file. Rare terms are left:
         decoding one costs well under a millisecond.
         """
         reader = searcher.reader()
@@ -151,7 +152,6 @@ class Columns:
             if not SEGMENT_POSTINGS.has(sub, fieldname, btext):
                 SEGMENT_POSTINGS.get(sub, fieldname, btext)
             total += df
-        self.docs(searcher, wq.Term("doctype", "event"))
 
     def forget_queries(self) -> None:
         """Drop what earlier searches decoded and matched (the benchmark's cold path)."""

@@ -160,7 +160,8 @@ class _Cached:
 
     def _open(self, build: str | None) -> None:
         self.close()
-        problem = check_index(self.index_dir)
+        # No probe: damage shows up while reading, and search() reports it as such.
+        problem = check_index(self.index_dir, probe=False)
         if problem:
             raise IndexError_(f"the search index at {self.index_dir} is {problem}")
         self.ix = whoosh_index.open_dir(str(self.index_dir), indexname=INDEX_NAME)
@@ -229,7 +230,9 @@ def build_filter(req: SearchRequest, companies: list[str] | None = None) -> wq.Q
     """The options as one filter query (no scoring; cached by the searcher)."""
     parts: list[wq.Query] = []
     if not req.pages and "doctype:" not in req.q:
-        parts.append(wq.Term("doctype", "event"))
+        # Every document is an event or a page, and pages are the few: "not a page" is
+        # the same set as "an event" from a far shorter posting list.
+        parts.append(wq.Not(wq.Term("doctype", "page")))
     if req.competitor:
         parts.append(_any_of(req.competitor, lambda v: _competitor_query(v, companies)))
     if req.type:
@@ -256,15 +259,24 @@ def search(index_dir: str | Path, req: SearchRequest) -> Results:
     sort = req.effective_sort()
     cached = _cached(index_dir)
     with cached.lock:
-        searcher = cached.get()
+        searcher = _damage_as_index_error(cached, index_dir, cached.get)
         filt = build_filter(req, cached.columns.companies)
-        try:
-            return _run(cached, searcher, req, query, filt, sort, limit, page, started)
-        except (IndexError_, TypeError, AttributeError, NameError):
-            raise  # our own mistakes or bad input, not a damaged index
-        except Exception as exc:  # a damaged segment shows up while reading postings
-            cached.close()
-            raise IndexError_(f"the search index at {index_dir} is corrupt: {exc}") from exc
+        return _damage_as_index_error(
+            cached,
+            index_dir,
+            lambda: _run(cached, searcher, req, query, filt, sort, limit, page, started),
+        )
+
+
+def _damage_as_index_error(cached: _Cached, index_dir: str | Path, step):
+    """Run `step`; an exception from whoosh reading a damaged index becomes IndexError_."""
+    try:
+        return step()
+    except (IndexError_, TypeError, AttributeError, NameError):
+        raise  # our own mistakes or bad input, not a damaged index
+    except Exception as exc:  # a damaged segment shows up while opening or reading
+        cached.close()
+        raise IndexError_(f"the search index at {index_dir} is corrupt: {exc}") from exc
 
 
 def _run(cached, searcher, req, query, filt, sort, limit, page, started) -> Results:

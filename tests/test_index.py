@@ -95,7 +95,7 @@ def test_a_broken_index_is_detected_and_rebuilt_by_the_next_update(index_dir, ev
         for p in index_dir.iterdir():
             p.unlink()
     elif damage == "garbage_segments":
-        for p in index_dir.glob("*.seg"):
+        for p in index_dir.glob("intel_*.*"):  # every segment file
             p.write_bytes(b"\x00garbage")
     elif damage == "stale_schema":
         meta = read_meta(index_dir)
@@ -256,7 +256,7 @@ def test_the_nightly_update_rebuilds_a_broken_or_foreign_index(data, events, dam
     if damage == "deleted":
         shutil.rmtree(data / "index")
     elif damage == "corrupt":
-        for seg in (data / "index").glob("*.seg"):
+        for seg in (data / "index").glob("intel_*.*"):  # every segment file
             seg.write_bytes(b"\x00garbage")
     else:  # the store was deleted and filled again: same ids, other events
         for p in data.glob("intel.sqlite3*"):

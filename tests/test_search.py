@@ -148,7 +148,7 @@ def test_cli_search_heals_a_corrupt_index_and_reindex_rebuilds(data_dir):
     runner = CliRunner()
     assert runner.invoke(cli, ["reindex", "--data", str(data_dir)]).exit_code == 0
     forget(data_dir / "index")
-    for seg in (data_dir / "index").glob("*.seg"):
+    for seg in (data_dir / "index").glob("intel_*.*"):  # every segment file
         seg.write_bytes(b"garbage")
     result = runner.invoke(cli, ["search", "ai", "--data", str(data_dir), "--json"])
     assert result.exit_code == 0, result.output
