@@ -12,6 +12,8 @@ from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.util.numeric import to_sortable
 
+# 2: the meta file carries the nightly update's marks (newest event id, judgement
+#    digest, page snapshot ids), and segments are written uncompounded.
 SCHEMA_VERSION = 2
 
 # Stemmed English text with stop words removed: "prices" finds "price", "launched" "launch".

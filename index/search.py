@@ -5,9 +5,11 @@
 The free text goes through Whoosh's parser (fields, phrases, ranges, `importance:>0.5`);
 the options (`competitor`, `type`, `signal`, `tag`, `since`, `until`) become a filter
 query. Matching, facet counts, sorting and ranking run on `index.engine.Columns`, the
-per-searcher caches that keep a query at 100k events in tens of milliseconds. Searchers
-are cached per index dir and refreshed only when the index changed: opening one (and
-loading its columns) costs far more than a typical query.
+per-searcher caches that keep a query at 100k events in a few milliseconds of CPU.
+Searchers are cached per index dir and reopened only when the index changed (the meta
+file every update rewrites is stat()ed per search): opening one and loading its columns
+costs more than a typical query. `warm()` opens it ahead and decodes the common words'
+postings; `intel serve` calls it at start-up. Snippets are made for the shown hits only.
 """
 
 from __future__ import annotations
