@@ -29,11 +29,17 @@ $(STAMP): pyproject.toml
 # Chromium for `render: browser` pages and for the browser tests: Debian's package where
 # we are root with apt-get, else Playwright's own download. Skipped when one is present.
 chromium: install
+	@# Debian's headless shell renders the same DOM for ~40% less CPU than the desktop
+	@# chromium: get it where we can (root with apt-get), even if another Chromium is found.
+	@if ! $(BIN)/python -m intel.browser_path 2>/dev/null | grep -q headless-shell \
+		&& command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq >/dev/null 2>&1; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell >/dev/null 2>&1 \
+		|| DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 \
+		|| echo "apt-get could not install chromium-headless-shell nor chromium" >&2; \
+	fi
 	@if $(BIN)/python -m intel.browser_path >/dev/null 2>&1; then \
 		echo "chromium: $$($(BIN)/python -m intel.browser_path)"; \
-	elif command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-		|| { echo "apt-get could not install chromium" >&2; exit 1; }; \
 	else \
 		$(BIN)/python -m playwright install chromium; \
 	fi
