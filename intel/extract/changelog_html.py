@@ -475,7 +475,7 @@ def section_summary(sec: _Section, skip: set[HtmlElement], limit: int = 300) -> 
     """The entry body's first items, cut at a word boundary near `limit` characters."""
     title_like = {norm(heading_text(h)) for h in skip if h.tag in HEADING_TAGS}
     title_like |= {t.rsplit(" ", 1)[0] for t in title_like}
-    lines = _SummaryLines(skip, title_like, limit * 2)
+    lines = _SummaryLines(skip, title_like, limit)
     for n in sec.nodes:
         if not any(a in skip for a in n.iterancestors()):
             lines.walk(n)
@@ -508,6 +508,7 @@ class _SummaryLines:
         self.budget = budget
         self.items: list[tuple[str, bool]] = []
         self.total = 0
+        self.last_ended = False
 
     @property
     def full(self) -> bool:
@@ -527,8 +528,13 @@ class _SummaryLines:
         return el in self.skip or el.get("datetime") is not None or _is_badge(el)
 
     def _add(self, text: str, head: bool) -> None:
+        # the exact length `join_items` will give: once past the limit, the rest is cut
+        if self.items:
+            self.total += 1 if self.last_ended else 2
+        shown = text if not head or text.endswith(_ENDED) else text + ":"
+        self.total += len(shown)
+        self.last_ended = shown.endswith(_ENDED)
         self.items.append((text, head))
-        self.total += len(text) + 2
 
     def walk(self, el: HtmlElement) -> None:
         if not isinstance(el.tag, str) or self._skipped(el) or self.full:
