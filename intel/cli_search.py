@@ -229,13 +229,13 @@ def serve_cmd(data_dir: Path, host: str, port: int, token: str | None) -> None:
         sys.exit(2)
     import uvicorn
 
-    from index.web import create_app
-
     from index.search import warm
+    from index.web import create_app
 
     ensure_index(data_dir)
     app = create_app(index_dir_of(data_dir), token=token)
-    try:  # open the index and decode its common words now, not on the first search
+    click.echo("opening the index (its common words are decoded now, not on a first search)")
+    try:
         warm(index_dir_of(data_dir))
     except IndexError_ as exc:  # the pages say so; `intel reindex` heals it
         click.echo(f"warning: {exc}", err=True)
