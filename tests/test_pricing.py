@@ -113,6 +113,30 @@ def test_unreadable_page_is_not_a_market_move() -> None:
     assert X.extract("", "")["plans"] == []
 
 
+def _cards(*plans: tuple[str, str]) -> str:
+    cards = "".join(
+        f'<div class="tier"><h3>{name}</h3><p class="cost">{price} / month</p></div>'
+        for name, price in plans
+    )
+    return f"<html lang='en'><body><h1>Plans</h1><div class='tiers'>{cards}</div></body></html>"
+
+
+def test_whole_page_switching_currency_is_not_a_price_move() -> None:
+    # The crawler landed on another market: every price converted, none repriced.
+    usd = X.extract(_cards(("Lite", "$15"), ("Plus", "$45"), ("Max", "$90")), "")
+    gbp = X.extract(_cards(("Lite", "£12"), ("Plus", "£36"), ("Max", "£72")), "")
+    assert [p["prices"][0]["currency"] for p in gbp["plans"]] == ["GBP"] * 3
+    assert X.diff(usd, gbp, None) == []
+    # A plan that really moves in the same currency is still reported...
+    moved = X.extract(_cards(("Lite", "$15"), ("Plus", "$49"), ("Max", "$90")), "")
+    assert [(c.plan, c.old_price, c.new_price) for c in X.diff(usd, moved, None)] == [
+        ("Plus", 45, 49)
+    ]
+    # ...and so is one plan alone switching currency among unchanged ones.
+    one = X.extract(_cards(("Lite", "$15"), ("Plus", "€45"), ("Max", "$90")), "")
+    assert [c.plan for c in X.diff(usd, one, None)] == ["Plus"]
+
+
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "dev"
 STATIC = sorted(
     d.name

@@ -82,6 +82,7 @@ def diff_plans(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
     # A page that lost all its plans is a page we failed to read, not a market move.
     if old_plans and not new_plans:
         return []
+    switched = _market_switch(old, new)
     changes: list[Change] = []
     for key, plan in old_plans.items():
         if key not in new_plans:
@@ -117,11 +118,34 @@ def diff_plans(old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
             )
             continue
         before = old_plans[key]
-        changes.extend(_plan_moves(before, plan))
+        changes.extend(_plan_moves(before, plan, market_switch=switched))
     return changes
 
 
-def _plan_moves(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
+def _currencies(page: dict[str, Any]) -> set[str]:
+    return {
+        p["currency"]
+        for plan in page.get("plans") or []
+        for p in plan.get("prices") or []
+        if p.get("currency")
+    }
+
+
+def _market_switch(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Every price of the page now shows in currencies it did not show before.
+
+    That is the crawl landing on another market (a geo-IP or country-selector default, a
+    store converting its prices), not a rival repricing: $22.00 and €20,95 cannot be
+    compared, and calling it a 5% cut would be an invented move. A single plan changing
+    currency among unchanged ones is still reported.
+    """
+    before, after = _currencies(old), _currencies(new)
+    return bool(before and after and not before & after)
+
+
+def _plan_moves(
+    before: dict[str, Any], after: dict[str, Any], *, market_switch: bool = False
+) -> list[Change]:
     name = after["name"]
     ev = {"before": _label(before), "after": _label(after)}
     out: list[Change] = []
@@ -134,7 +158,7 @@ def _plan_moves(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
         if before.get("custom"):
             out.extend(_price_change(name, None, n, ev) for n in new_prices)
     else:
-        for o, n in _match_prices(old_prices, new_prices):
+        for o, n in [] if market_switch else _match_prices(old_prices, new_prices):
             moved = abs((o.get("amount") or 0) - (n.get("amount") or 0)) > _EPS
             if moved or (
                 o.get("currency") and n.get("currency") and o["currency"] != n["currency"]
