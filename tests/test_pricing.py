@@ -121,6 +121,27 @@ def _cards(*plans: tuple[str, str]) -> str:
     return f"<html lang='en'><body><h1>Plans</h1><div class='tiers'>{cards}</div></body></html>"
 
 
+@pytest.mark.parametrize(
+    ("lang", "price", "words", "period", "billing"),
+    [
+        ("nb", "1 290 kr", "per mnd. eks. mva.", "month", None),
+        ("it", "€ 39,90", "/mese, fatturato annualmente", "month", "annual"),
+        ("es", "29 €", "al mes, facturado anualmente", "month", "annual"),
+        ("pt-BR", "R$ 49", "por mês, cobrado mensalmente", "month", "monthly"),
+        ("nl", "€ 19", "per maand, jaarlijks gefactureerd", "month", "annual"),
+        ("cs", "490 Kč", "za měsíc", "month", None),
+        ("fi", "19 €", "/kk", "month", None),
+        ("sv", "990 kr", "per år", "year", None),
+    ],
+)
+def test_period_and_billing_read_in_the_pages_language(lang, price, words, period, billing):
+    html = _cards(("Basic", f"{price} {words}")).replace("lang='en'", f"lang='{lang}'")
+    html = html.replace(" / month", "")
+    (plan,) = X.extract(html, "")["plans"]
+    (got,) = plan["prices"]
+    assert (got["period"], got["billing"]) == (period, billing)
+
+
 def test_whole_page_switching_currency_is_not_a_price_move() -> None:
     # The crawler landed on another market: every price converted, none repriced.
     usd = X.extract(_cards(("Lite", "$15"), ("Plus", "$45"), ("Max", "$90")), "")

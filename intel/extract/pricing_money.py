@@ -127,12 +127,23 @@ _BILLED_ANNUAL = re.compile(
     r"billed (?:annually|yearly|per year|every year|once a year|annual)|paid (?:annually|yearly)"
     r"|(?:per|/) ?year,? billed|annual (?:billing|plan|subscription)|when billed (?:annually|yearly)"
     r"|jährliche? abrechnung|jährlich abgerechnet|facturé annuellement|facturation annuelle"
-    r"|年払い|年間契約|按年",
+    r"|年払い|年間契約|按年"
+    r"|fatturat[oa] annualmente|fatturazione annuale|pagamento annuale"
+    r"|facturad[oa] anualmente|facturación anual|pago anual"
+    r"|cobrad[oa] anualmente|faturad[oa] anualmente|faturamento anual"
+    r"|jaarlijks gefactureerd|jaarlijkse facturering|faktureres årlig|årlig fakturering"
+    r"|faktureras årligen|årsvis|rozliczan[aey]* rocznie|płatne rocznie|roczne rozliczenie"
+    r"|vuosilaskutus|laskutetaan vuosittain|年付|연간 결제|оплата за год|ежегодн",
     re.I,
 )
 _BILLED_MONTHLY = re.compile(
     r"billed monthly|paid monthly|when billed monthly|monthly billing|month-to-month"
-    r"|monatliche? abrechnung|monatlich abgerechnet|facturé mensuellement|月払い|按月",
+    r"|monatliche? abrechnung|monatlich abgerechnet|facturé mensuellement|月払い|按月"
+    r"|fatturazione mensile|fatturat[oa] mensilmente|facturad[oa] mensualmente"
+    r"|facturación mensual|cobrad[oa] mensalmente|faturad[oa] mensalmente"
+    r"|maandelijks gefactureerd|faktureres månedlig|månedlig fakturering"
+    r"|faktureras månadsvis|rozliczan[aey]* miesięcznie|laskutetaan kuukausittain"
+    r"|월간 결제|ежемесячн",
     re.I,
 )
 _ONE_TIME = re.compile(
@@ -142,12 +153,16 @@ _ONE_TIME = re.compile(
 )
 _MONTH = re.compile(
     r"/\s*mo\b|/\s*m\b|\bmo\.|\bmonths?\b|\bpcm\b|\bp/m\b|\bmån\b|\bmies\b|\bmonthly\b|\bmth\b|\bmes\b|\bmensual|\bmonat|\bmtl\b"
-    r"|\bmois\b|\bmensuel|\bmaand|\bmånad|\bmese\b|\bmiesi|\bmês\b|月|個月",
+    r"|\bmois\b|\bmensuel|\bmaand|\bmånad|\bmese\b|\bmiesi|\bmês\b|月|個月"
+    r"|\bmnd\b|\bmåned|(?:/|\bpr\.?|\bper)\s*md\b|/\s*kk\b|\bkuukau|\bměsíc|\bmesiac|\bhónap|\bmensil"
+    r"|\bмес(?:яц|\b)|\bμήνα|개월|/\s*월|\btháng\b|\bbulan\b|เดือน",
     re.I,
 )
 _YEAR = re.compile(
     r"/\s*yr\b|/\s*y\b|\byears?\b|\byearly\b|\bannual(?:ly)?\b|\bper annum\b|\bjahr|\bjährlich"
-    r"|/\s*an\b|\bpar an\b|\bannée|\bannuel|\baño\b|\banual|\banno\b|\bjaar|\bår\b|年",
+    r"|/\s*an\b|\bpar an\b|\bannée|\bannuel|\baño\b|\banual|\banno\b|\bjaar|\bår\b|年"
+    r"|\bårlig|\bvuo(?:si|dessa)\b|\brok\b|\broku\b|\brocznie|\bévente|\bгод\b|\byıl"
+    r"|\bnăm\b|\btahun\b|/\s*년|ปี",
     re.I,
 )
 _SEAT = re.compile(
