@@ -112,7 +112,7 @@ _NOISE_TAGS = ("script", "style", "noscript", "template", "head", "nav", "iframe
 # Attribute values, read by libxml2 in one go (a Python loop over every element of a
 # large page costs more than parsing it). Regex words hold no spaces, so an element's
 # "id class" matches exactly when its id or its class does.
-_ID_CLASS_VALUES = etree.XPath("//@id|//@class", smart_strings=False)
+_ID_CLASS = etree.XPath("//@id|//@class")
 # The words of `_NOISE_ATTR` as plain substrings of lower-cased text: a fast test that no
 # id or class can match it. Lower-casing is folded the way re.I folds: the only non-ASCII
 # letters re.I matches to ASCII ones are İ ı ſ K (the last lower-cases to k by itself).
@@ -154,12 +154,6 @@ def _noise_candidates(values: list[str]) -> set[int]:
 _ROLES = etree.XPath("//@role")
 
 
-@lru_cache(maxsize=16)
-def _holding_values(n: int) -> etree.XPath:
-    """Elements whose id or class is one of `$v0`..`$v{n-1}`, in document order (a union)."""
-    return etree.XPath(" | ".join(f"//*[@id=$v{i} or @class=$v{i}]" for i in range(n)))
-
-
 def strip_noise(root: etree._Element) -> None:
     """Drop what is never pricing: scripts, navigation, cookie banners, consent dialogs."""
     # Found by lxml's own tag matching (no Python loop over every element); removed below
@@ -171,16 +165,12 @@ def strip_noise(root: etree._Element) -> None:
     for value in _ROLES(root):
         if value in ("navigation", "dialog", "alertdialog"):
             doomed[value.getparent()] = None
-    values = _ID_CLASS_VALUES(root)
-    candidates = _noise_candidates(values)
-    if candidates:
-        hits = list(
-            dict.fromkeys(v for i in sorted(candidates) if _NOISE_ATTR.search(v := values[i]))
-        )
-        if hits:
-            # The elements holding those values, in document order as the attributes were.
-            for el in _holding_values(len(hits))(root, **{f"v{i}": v for i, v in enumerate(hits)}):
-                doomed[el] = None
+    # One read of every id/class (values that know their element); the regex runs only on
+    # the few that hold a noise word.
+    values = _ID_CLASS(root)
+    for i in sorted(_noise_candidates(values)):
+        if _NOISE_ATTR.search(values[i]):
+            doomed[values[i].getparent()] = None
     for el in doomed:
         _remove_keeping_tail(el)
 
