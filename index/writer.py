@@ -136,6 +136,7 @@ def update_index(
     """
     started = time.perf_counter()
     events, pages = list(events), [p for p in pages if p.get("text") is not None]
+    clear_leftovers(index_dir)
     problem = check_index(index_dir)
     if problem:
         summary = rebuild_index(index_dir, events, pages, digest=digest)
@@ -221,6 +222,7 @@ def rebuild_index(
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     events, pages = list(events), [p for p in pages if p.get("text") is not None]
     docs = [event_to_doc(e) for e in events] + [page_to_doc(p) for p in pages]
+    clear_leftovers(index_dir)
     tmp = index_dir.with_name(f".{index_dir.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     tmp.mkdir()
     try:
@@ -337,6 +339,10 @@ def sync_from_store(
     digest and the per-page check when the event count and newest id already match.
     """
     index_dir = Path(index_dir)
+    # A killed rebuild's partial copy (or a killed swap's old index) goes first; a swap
+    # killed between its two renames leaves no index at all, which the check below
+    # answers with a rebuild from the store (the old copy might be why it was rebuilt).
+    clear_leftovers(index_dir)
     problem = None if force else (check_index(index_dir) or _store_mismatch(index_dir, store))
     if force or problem:
         summary = rebuild_index(
@@ -504,7 +510,7 @@ def _swap(new: Path, target: Path) -> None:
     """Put `new` where `target` is; the old index (or whatever junk was there) is removed."""
     old = None
     if target.exists() or target.is_symlink():
-        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+        old = target.with_name(f".{target.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         os.rename(target, old)
     os.rename(new, target)
     if old is not None:
@@ -512,3 +518,91 @@ def _swap(new: Path, target: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
         else:
             old.unlink(missing_ok=True)
+
+
+# A rebuild left unfinished for this long is dead whatever its pid says (a rebuild of
+# 100k events takes minutes); only used where a process's start time cannot be read.
+LEFTOVER_MAX_AGE = 24 * 3600.0
+
+
+def clear_leftovers(index_dir: str | Path) -> list[Path]:
+    """Remove what killed rebuilds left next to `index_dir`; returns the paths removed.
+
+    A rebuild writes `.<name>.tmp-<pid>-<id>` (a whole partial index) and its swap parks
+    the old index as `.<name>.old-<pid>-<id>` for a moment; a kill leaves either behind
+    for good, one index-sized copy per kill. Such a dir is removed when its pid no longer
+    runs, or runs but started after the dir was last written (the pid was reused).
+    `intel search` can rebuild outside the run lock, so the dir of a live rebuild in
+    another process, or in this one, is left alone. Old dirs without a pid (written
+    by earlier versions) are removed: nothing ever reads them.
+    """
+    index_dir = Path(index_dir)
+    try:
+        entries = list(index_dir.parent.iterdir())
+    except OSError:
+        return []
+    removed = []
+    for path in entries:
+        owner = _leftover_owner(path.name, index_dir.name)
+        if owner is None:
+            continue
+        if owner and _owner_alive(owner, path):
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            try:
+                path.unlink()
+            except OSError:
+                continue
+        if not path.exists():
+            removed.append(path)
+    return removed
+
+
+def _leftover_owner(name: str, index_name: str) -> int | None:
+    """The pid in a leftover's name, 0 for one without a pid, None if `name` is no leftover."""
+    for kind in ("tmp", "old"):
+        prefix = f".{index_name}.{kind}-"
+        if name.startswith(prefix):
+            parts = name[len(prefix) :].split("-")
+            if len(parts) == 2 and parts[0].isdigit():
+                return int(parts[0])
+            return 0 if kind == "old" and len(parts) == 1 else None
+    return None
+
+
+def _owner_alive(pid: int, path: Path) -> bool:
+    """Whether process `pid` may still be writing `path` (True when in doubt)."""
+    if pid == os.getpid():
+        return True  # another thread of this process (intel serve) may be rebuilding
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, another user's
+    except OSError:
+        return True
+    try:
+        written = path.lstat().st_mtime
+    except OSError:
+        return True  # already gone: nothing to remove
+    started = _process_start(pid)
+    if started is not None:
+        # The dir was made (and last written) by its owner after the owner started; a
+        # dir last written before this process started belongs to a dead one.
+        return written >= started - 1.0
+    return time.time() - written < LEFTOVER_MAX_AGE
+
+
+def _process_start(pid: int) -> float | None:
+    """When process `pid` started (epoch seconds), from /proc; None where there is none."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22: starttime
+        with open("/proc/stat") as f:
+            boot = next(int(line.split()[1]) for line in f if line.startswith("btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None

@@ -271,12 +271,6 @@ def test_sigkill_while_indexing_leaves_a_usable_index_and_no_doubles(baseline, t
     assert meta["events"] == N, meta
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="index/writer.py never removes the temporary dir of a rebuild killed before its "
-    "swap (data/.index.tmp-<pid>-<id>, a partial copy of the whole index): each such kill "
-    "leaks one for good",
-)
 def test_a_killed_rebuild_leaves_no_partial_index_behind(baseline, tmp_path):
     """What a kill mid-rebuild leaves (see the "rebuilding" case above) is cleared later."""
     data, _, _ = night_two(baseline, tmp_path)
