@@ -22,6 +22,30 @@ CASES = [
     ("seat-limit", "Free for up to 3 users", "Free for up to 5 users", True),
     ("uptime", "99.9% uptime, guaranteed", "99.99% uptime, guaranteed", True),
     ("price", "Plans from $29 a month", "Plans from $39 a month", True),
+    # running money totals tick like any counter, in any currency notation
+    ("payout-total", "$48,213,907 paid out to creators", "$48,377,012 paid out to creators", False),
+    (
+        "euro-total-de",
+        "1.204.556,40 € an Händler ausgezahlt",
+        "1.209.118,90 € an Händler ausgezahlt",
+        False,
+    ),
+    (
+        "code-total",
+        "GBP 3,402,118 saved in fees so far",
+        "GBP 3,417,560 saved in fees so far",
+        False,
+    ),
+    (
+        "count-beside-price",
+        "Starter at $29 a month, chosen by 1,204 shops",
+        "Starter at $29 a month, chosen by 1,219 shops",
+        False,
+    ),
+    # ... but prices (with cents, in any locale) and round claims are news
+    ("price-cents-eu", "Licences from €1.299,00 once", "Licences from €1.499,00 once", True),
+    ("round-claim", "Trusted by 10,000 teams", "Trusted by 50,000 teams", True),
+    ("round-claim-plus", "Loved by 2,500+ agencies", "Loved by 4,000+ agencies", True),
 ]
 
 

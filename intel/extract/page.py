@@ -14,6 +14,7 @@ moved. Regions learned to be volatile (see `learn` and docs/noise.md) are masked
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from typing import Any
 
@@ -280,47 +281,113 @@ class PageExtractor(Extractor):
 
 
 _NUMBER = re.compile(r"\d(?:[\d,.\u00a0\u202f ]*\d)?")
-_MONEY_OR_RATE = re.compile(r"[%$€£¥₹]|\b(?:usd|eur|gbp|percent|uptime|sla)\b", re.I)
+#: rates and service levels: any change to them is a term, never churn
+_RATE = re.compile(r"%|\b(?:percent|uptime|sla)\b", re.I)
+#: currency codes and local names written next to an amount (keys are case-folded by
+#: normalize_text). Symbols ($ € £ ¥ ₹ ...) are found by their Unicode category instead.
+#: Codes that are also words ("all", "top", "try", "cup") are left out on purpose.
+_CURRENCY_WORDS = frozenset(
+    """usd eur gbp jpy chf cad aud nzd sek nok dkk isk pln czk huf ron bgn inr brl mxn
+    cny rmb zar sgd hkd krw twd thb idr myr vnd ils aed sar kr zł zl fr rs lei""".split()
+)
 #: a changed number this large is a count of something (visitors, deals, sign-ups), not a term
 COUNTER_MIN = 20
+#: a money amount is a running total, not a price, when it is this precise (significant
+#: digits of its whole units): "€2,418,930,112 processed"; a price has few ("$1,299")
+MONEY_COUNTER_DIGITS = 5
+#: a number with at most this many significant digits is round ("10,000", "2,500"): a
+#: figure someone chose to claim, not a reading of a live counter
+ROUND_DIGITS = 2
 
 
 def drop_number_churn(added: list[str], removed: list[str]) -> tuple[list[str], list[str]]:
-    """Drop sentence pairs that differ only in large counts ("1,364 designers online").
+    """Drop sentence pairs that differ only in live-counter readings ("1,364 designers online").
 
     Live counters come in endless wordings, so they are recognised by what changed, not
-    by their words: the same sentence with only numbers of counter size changed. Small
-    numbers ("up to 3 users" -> "5 users"), percentages and prices stay real changes.
+    by their words: the same sentence with only counter-like numbers changed (see
+    `_counter_churn`). Small numbers ("up to 3 users" -> "5 users"), rates, prices and
+    round claims ("Trusted by 10,000 teams" -> "50,000 teams") stay real changes.
     """
     if not added or not removed:
         return added, removed
-    pending = {}
+    pending: dict[str, list[str]] = {}
     for key in removed:
         pending.setdefault(_NUMBER.sub("#", key), []).append(key)
     kept_added = []
-    dropped: set[str] = set()
+    dropped: Counter[str] = Counter()
     for key in added:
         shape = _NUMBER.sub("#", key)
         partners = pending.get(shape)
         if partners and _counter_churn(partners[0], key):
-            dropped.add(partners.pop(0))
+            dropped[partners.pop(0)] += 1
             continue
         kept_added.append(key)
-    return kept_added, [k for k in removed if k not in dropped]
+    kept_removed = []
+    for key in removed:
+        if dropped[key]:
+            dropped[key] -= 1
+        else:
+            kept_removed.append(key)
+    return kept_added, kept_removed
+
+
+def _whole_units(number: str) -> str:
+    """Digits of a number's whole part: "1,299.99" -> "1299", "2.310" -> "2310".
+
+    A separator followed by one or two final digits is a decimal mark in every locale;
+    three final digits are a thousands group ("2.310" in German is 2310).
+    """
+    return re.sub(r"\D", "", re.sub(r"[.,]\d{1,2}$", "", number))
+
+
+def _significant(digits: str) -> int:
+    return len(digits.strip("0"))
+
+
+def _is_money(key: str, match: re.Match[str]) -> bool:
+    """A number written with a currency symbol or code right before or after it."""
+    before = key[: match.start()].rstrip()
+    after = key[match.end() :].lstrip()
+    if before and unicodedata.category(before[-1]) == "Sc":
+        return True
+    if after and unicodedata.category(after[0]) == "Sc":
+        return True
+    word_before = re.search(r"([^\W\d_]+)\.?$", before)
+    word_after = re.match(r"([^\W\d_]+)", after)
+    return any(w and w.group(1) in _CURRENCY_WORDS for w in (word_before, word_after))
 
 
 def _counter_churn(old: str, new: str) -> bool:
-    if _MONEY_OR_RATE.search(old) or _MONEY_OR_RATE.search(new):
+    """True when the two sentences differ only in readings of a live counter.
+
+    Every changed number must look like a counter reading:
+    - at least COUNTER_MIN (small numbers are limits and terms: "up to 5 users");
+    - not a rate (any percentage, uptime or SLA figure is a term);
+    - not round on both sides: "10,000 teams" -> "50,000 teams" is a claim someone
+      chose to make, while a counter reads "9,009" -> "9,464" (one side may be round by
+      chance, not both);
+    - a money amount only when it is a precise running total on both sides (at least
+      MONEY_COUNTER_DIGITS significant digits of whole units, as "€2,418,930,112
+      processed"); a price ("$29", "€1.299,00") never is.
+    """
+    if _RATE.search(old) or _RATE.search(new):
         return False
-    olds, news = _NUMBER.findall(old), _NUMBER.findall(new)
-    for a, b in zip(olds, news, strict=False):
-        if a == b:
+    olds, news = list(_NUMBER.finditer(old)), list(_NUMBER.finditer(new))
+    if len(olds) != len(news) or [m.group() for m in olds] == [m.group() for m in news]:
+        return False
+    for a, b in zip(olds, news, strict=True):
+        if a.group() == b.group():
             continue
-        for n in (a, b):
-            digits = re.sub(r"\D", "", n)
-            if not digits or int(digits) < COUNTER_MIN:
-                return False
-    return olds != news
+        whole = [_whole_units(a.group()), _whole_units(b.group())]
+        if not all(whole) or min(int(w) for w in whole) < COUNTER_MIN:
+            return False
+        if all(_significant(w) <= ROUND_DIGITS for w in whole):
+            return False
+        if (_is_money(old, a) or _is_money(new, b)) and min(
+            _significant(w) for w in whole
+        ) < MONEY_COUNTER_DIGITS:
+            return False
+    return True
 
 
 def _by_region(blocks: list[dict[str, str]]) -> dict[str, Counter[str]]:
