@@ -1,13 +1,17 @@
 """`intel reclassify`: judge every stored event again after the rules or `us:` changed.
 
 Facts (prices, titles, evidence) never change; only signal, tags, importance and why are
-rewritten, in one transaction, so a kill half-way leaves the old judgement intact.
+rewritten, in one transaction, so a kill half-way leaves the old judgement intact. The
+search index is then brought in line at once, as `intel run` does at the end of a night:
+`intel search` trusts an index whose event count matches the store, so without this the
+new judgements would reach search only at the next run.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -51,8 +55,32 @@ def reclassify_cmd(watchlist_path: Path, data_dir: Path, dry_run: bool) -> None:
                         why=e["why"],
                         extra={"importance_explained": e["importance_explained"]},
                     )
+        index = None if dry_run else _update_index(store, data_dir)
     verb = "would change" if dry_run else "changed"
     click.echo(
         f"{len(events)} events judged again; {len(updates)} {verb} "
         f"({changed['signal']} with a new signal)"
     )
+    if index is not None:
+        click.echo(f"search index: {_describe(index)}")
+
+
+def _update_index(store: Any, data_dir: Path) -> dict:
+    """Bring the index in line with the re-judged store, as `intel run` does (a missing,
+    stale or corrupt one is rebuilt); the index is derived, so failing is not fatal."""
+    from index.writer import sync_from_store
+
+    try:
+        return sync_from_store(Path(data_dir) / "index", store) or {"unchanged": True}
+    except Exception as exc:  # `intel search` and `intel reindex` heal it later
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+def _describe(summary: dict) -> str:
+    if "error" in summary:
+        return f"not updated ({summary['error']}); `intel reindex` rebuilds it"
+    if summary.get("rebuilt"):
+        return f"rebuilt, {summary['events']} events"
+    if summary.get("unchanged"):
+        return "already current"
+    return f"{summary.get('updated', 0)} events updated"
