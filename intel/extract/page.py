@@ -124,7 +124,7 @@ def page_blocks(root: etree._Element) -> list[dict[str, str]]:
                     parts.append(child.tail)
                 continue
             ctag = child.tag.lower()
-            if ctag in BLOCK_TAGS:
+            if ctag in BLOCK_TAGS or _component_host(child):
                 flush(el, parts, path)
                 walk(child, path)
             elif ctag == "br":
@@ -145,6 +145,21 @@ def page_blocks(root: etree._Element) -> list[dict[str, str]]:
 
     walk(root, "")
     return blocks
+
+
+def _component_host(el: etree._Element) -> bool:
+    """A custom element (`app-root`, `product-card`) that wraps blocks of its own.
+
+    Frameworks (Angular, Lit, Stencil, Vue and Shopify custom elements) render whole
+    components inside tags the parser knows nothing about; the HTML spec names them
+    with a hyphen. Read as inline text, an Angular `<app-home>` glued the whole page
+    into one block: headings ran into paragraphs as one "sentence", and the region
+    learning saw a single region, so one live counter would mask the entire page. A
+    custom element holding only inline content (`<rotating-word>`) stays inline.
+    """
+    return "-" in el.tag and any(
+        isinstance(d.tag, str) and d.tag.lower() in BLOCK_TAGS for d in el.iterdescendants()
+    )
 
 
 def _inline_text(el: etree._Element) -> str:
@@ -209,7 +224,7 @@ class PageExtractor(Extractor):
     """Generic page: main text without boilerplate; sentence-level content changes."""
 
     kind = "page"
-    version = 2
+    version = 3
 
     def extract(self, html: str, url: str) -> dict[str, Any]:
         root = strip_boilerplate(_content_root(parse(html)))
@@ -228,10 +243,18 @@ class PageExtractor(Extractor):
     ) -> list[Change]:
         masked = set((state or {}).get("volatile", {}))
         old_blocks, new_blocks = old.get("blocks") or [], new.get("blocks") or []
-        before, after = _sentences(old_blocks, masked), _sentences(new_blocks, masked)
-        added_keys = list((after - before).elements())
-        removed_keys = list((before - after).elements())
-        added_keys, removed_keys = drop_number_churn(added_keys, removed_keys)
+        # The whole of each side is compared first, then only sentences outside masked
+        # regions may be reported. Regions are named by the heading above them, so a new
+        # headline can rename a region: text that sat in a masked region on one side is
+        # not news on the other, and a counter is paired with its earlier reading
+        # wherever that stood.
+        before, after = _sentences(old_blocks, set()), _sentences(new_blocks, set())
+        added_keys, removed_keys = drop_number_churn(
+            list((after - before).elements()), list((before - after).elements())
+        )
+        if masked:
+            added_keys = list((Counter(added_keys) & _sentences(new_blocks, masked)).elements())
+            removed_keys = list((Counter(removed_keys) & _sentences(old_blocks, masked)).elements())
         if not added_keys and not removed_keys:
             return []
         shown_new, shown_old = _display(new_blocks, masked), _display(old_blocks, masked)
