@@ -113,6 +113,7 @@ _NOISE_TAGS = ("script", "style", "noscript", "template", "head", "nav", "iframe
 # large page costs more than parsing it). Regex words hold no spaces, so an element's
 # "id class" matches exactly when its id or its class does.
 _ID_CLASS = etree.XPath("//@id|//@class")
+_ID_CLASS_VALUES = etree.XPath("//@id|//@class", smart_strings=False)
 # The words of `_NOISE_ATTR` as plain substrings of lower-cased text: a fast test that no
 # id or class can match it. Lower-casing is folded the way re.I folds: the only non-ASCII
 # letters re.I matches to ASCII ones are İ ı ſ K (the last lower-cases to k by itself).
@@ -165,12 +166,14 @@ def strip_noise(root: etree._Element) -> None:
     for value in _ROLES(root):
         if value in ("navigation", "dialog", "alertdialog"):
             doomed[value.getparent()] = None
-    # One read of every id/class (values that know their element); the regex runs only on
-    # the few that hold a noise word.
-    values = _ID_CLASS(root)
-    for i in sorted(_noise_candidates(values)):
-        if _NOISE_ATTR.search(values[i]):
-            doomed[values[i].getparent()] = None
+    # Plain values first (cheap); the regex runs only on the few that hold a noise word, and
+    # only then are the values read again knowing their elements (by index: same order).
+    values = _ID_CLASS_VALUES(root)
+    hits = [i for i in sorted(_noise_candidates(values)) if _NOISE_ATTR.search(values[i])]
+    if hits:
+        owned = _ID_CLASS(root)
+        for i in hits:
+            doomed[owned[i].getparent()] = None
     for el in doomed:
         _remove_keeping_tail(el)
 
