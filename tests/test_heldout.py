@@ -132,8 +132,16 @@ def run_case(name: str) -> tuple[dict, list[dict]]:
     case = json.loads((d / "case.json").read_text(encoding="utf-8"))
     expected = json.loads((d / "expected.json").read_text(encoding="utf-8"))
     extractor = core.get(case["kind"])
-    old = extractor.extract(decode((d / "before.html").read_bytes()), case["url"])
-    new = extractor.extract(decode((d / "after.html").read_bytes()), case["url"])
+    if case.get("render") == "browser":
+        # Built by JavaScript: rendered in Chromium as `intel diff --render browser` does.
+        from intel.render import render_files
+
+        pages = render_files(
+            [d / "before.html", d / "after.html"], url=case["url"], wait_for=case.get("wait_for")
+        )
+    else:
+        pages = [decode((d / f).read_bytes()) for f in ("before.html", "after.html")]
+    old, new = (extractor.extract(html, case["url"]) for html in pages)
     events = classify_many(extractor.diff(old, new, None), rules=load_rules())
     return {**case, **expected}, events
 

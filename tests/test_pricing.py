@@ -142,6 +142,28 @@ def test_period_and_billing_read_in_the_pages_language(lang, price, words, perio
     assert (got["period"], got["billing"]) == (period, billing)
 
 
+def test_name_glued_to_its_tagline_by_markup_keeps_the_name() -> None:
+    rows = "".join(
+        f'<div role="row"><div role="rowheader"><span>{n}</span><span>{tag}</span></div>'
+        f'<div role="cell"><span>{p}</span><span> per month</span></div></div>'
+        for n, tag, p in [
+            ("Hobby", "Side projects and tinkering", "$0"),
+            ("Crew", "Small teams shipping weekly", "$30"),
+            ("Fleet", "Many teams, one bill", "$90"),
+        ]
+    )
+    page = f"<html><body><h1>Pricing</h1><div role='table'>{rows}</div></body></html>"
+    assert [p["name"] for p in X.extract(page, "")["plans"]] == ["Hobby", "Crew", "Fleet"]
+
+
+def test_contact_sales_with_a_typographic_apostrophe() -> None:
+    page = _cards(("Solo", "$9"), ("Team", "$29")).replace(
+        "</div></body>", "<div class='tier'><h3>Scale</h3><p>Let\u2019s talk</p></div></div></body>"
+    )
+    plans = {p["name"]: p for p in X.extract(page, "")["plans"]}
+    assert plans["Scale"]["custom"] is True
+
+
 def test_whole_page_switching_currency_is_not_a_price_move() -> None:
     # The crawler landed on another market: every price converted, none repriced.
     usd = X.extract(_cards(("Lite", "$15"), ("Plus", "$45"), ("Max", "$90")), "")

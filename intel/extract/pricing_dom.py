@@ -426,10 +426,10 @@ def name_of(card: etree._Element) -> str | None:
         if not isinstance(e.tag, str) or e.tag in SKIP_TEXT:
             continue
         cls = e.get("class")
-        if e.get("role") == "heading" or (cls and _names_a_name(cls)):
+        if e.get("role") in ("heading", "rowheader") or (cls and _names_a_name(cls)):
             t = _name_text(e)
             if t:
-                return t
+                return _without_subtitle(e, t)
     # No visible name: builders (Framer, Webflow) often put it in the card's aria-label
     # or in the alt of the plan's artwork.
     # ... or it is the card's leading bold text (`<li><b>Family</b><div>$9</div>..`)
@@ -451,7 +451,7 @@ def name_of(card: etree._Element) -> str | None:
         return None  # (most price elements: `<div><span>$</span>12 <span>/mo</span></div>`)
     lines = text_lines(card)
     if len(lines) >= 2 and not lines[0].in_li and good_name(lines[0].text):
-        return lines[0].text
+        return _without_subtitle(card, lines[0].text)
     return None
 
 
@@ -1005,7 +1005,7 @@ def _cell_state(cell: etree._Element, text: str) -> bool | str:
 def _header_name(cell: etree._Element) -> str:
     for line in text_lines(cell):
         if good_name(line.text):
-            return _without_custom(line.text)
+            return _without_custom(_without_subtitle(cell, line.text))
     # inline pieces run together ("Core£6/user/mo"): the first element's own text
     for e in cell.iter():
         if isinstance(e.tag, str) and e.tag not in SKIP_TEXT:
@@ -1013,6 +1013,22 @@ def _header_name(cell: etree._Element) -> str:
             if t and good_name(t):
                 return t
     return ""
+
+
+def _without_subtitle(cell: etree._Element, text: str) -> str:
+    """A row header's name glued to its tagline by markup ("Solo" + "For freelancers" in
+    two spans, set apart by CSS only) keeps the name: the first element's own text, when
+    the next piece starts right after it with a capital, as a new sentence does."""
+    for e in cell.iter():
+        if not isinstance(e.tag, str) or e.tag in SKIP_TEXT:
+            continue
+        first = clean(e.text)
+        if first:
+            rest = text[len(first) :] if text.startswith(first) else ""
+            if rest[:1].isupper() and first[-1:].isalnum() and good_name(first):
+                return first
+            return text
+    return text
 
 
 def _custom_text(text: str) -> bool:

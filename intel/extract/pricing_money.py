@@ -113,7 +113,7 @@ def has_price(text: str) -> bool:
 # What a plan with no number says instead of a price.
 CUSTOM_RE = re.compile(
     r"^(?:custom(?: pricing| plan| quote)?|contact (?:us|sales)(?: for pricing)?|talk to (?:us|sales)"
-    r"|let'?s talk|get (?:a )?quote|request (?:a )?(?:quote|demo|pricing)|on request"
+    r"|let['’]?s talk|get (?:a )?quote|request (?:a )?(?:quote|demo|pricing)|on request"
     r"|call us|book a (?:call|demo)|price on request|tailored|flexible pricing|"
     r"auf anfrage|kontakt(?:ieren sie uns)?|preis auf anfrage|sur devis|nous contacter|contactez-nous"
     r"|cont[aá]ctanos|a medida|su richiesta|お問い合わせ|お見積もり|要相談|联系我们|문의)\W*$",
