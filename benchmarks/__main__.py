@@ -129,9 +129,9 @@ def run_index(events: int) -> dict:
     return {
         "run": r,
         "events": events,
-        "index_eps": numbers(r"= ([\d,]+) events/s", text),
+        "index_eps": numbers(r"= ([\d,]+) docs/s", text),
         "update": next((ln for ln in text.splitlines() if ln.startswith("nightly update")), None),
-        "first": pair(r"first run: "),
+        "first": pair(r"first run[^:]*: "),
         "repeated": pair(r"repeated: "),
         "random": pair(r"random queries[^:]*: "),
         "all": pair(r"all queries: "),
@@ -329,7 +329,7 @@ def report(m: dict, res: dict, args: argparse.Namespace, seconds: float) -> str:
         lines += [
             f"## Search index at {index['events']:,} events (bench_index.py)",
             "",
-            f"- full rebuild: {eps[0]:,.0f} events/s" if eps else "- rebuild: n/a",
+            f"- full rebuild: {eps[0]:,.0f} documents/s" if eps else "- rebuild: n/a",
             f"- {index['update']}" if index["update"] else "- nightly update: n/a",
             f"- 12 typical queries (facets counted), first run: {lat(index['first'])}; "
             f"repeated: {lat(index['repeated'])}",
