@@ -52,7 +52,7 @@ from scrapy_playwright.page import PageMethod
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
 
-from crawlers.middlewares import _is_ip, refusal
+from crawlers.http_rules import is_ip, refusal
 from intel.browser_path import HINT
 from intel.errors import BrowserNotFound
 from intel.render import BLOCKABLE_URL, SETTLE_JS, is_crash, launch_options, settle, should_block
@@ -401,7 +401,7 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         if not host:  # data:, blob:, about: never reach the network
             return None
         why = refusal(host)
-        if why is None and not _is_ip(host):
+        if why is None and not is_ip(host):
             why = refusal(host, await self._resolve(host))
         return why
 

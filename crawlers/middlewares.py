@@ -1,14 +1,14 @@
 """Fetch concerns of the crawl: conditional GET, the private-network guard, polite retries.
 
-Each middleware is a thin shell over a plain function of this module (tests call the
-functions directly):
+Each middleware is a thin shell over a plain function (tests call the functions directly):
 
-- `conditional_headers(validators)`: If-None-Match / If-Modified-Since from the last good
-  snapshot's ETag / Last-Modified, so an unchanged page costs a 304 and nothing more.
-- `refusal(host, address, allow_private)`: why a request to a loopback, private,
-  link-local or otherwise non-public address must not be made. Every request passes
-  through it, redirects and meta refreshes included, so a public page cannot bounce the
-  crawler onto the intranet or the cloud metadata address.
+- `conditional_headers(validators)` (`crawlers.http_rules`): If-None-Match /
+  If-Modified-Since from the last good snapshot's ETag / Last-Modified, so an unchanged
+  page costs a 304 and nothing more.
+- `refusal(host, address, allow_private)` (`crawlers.http_rules`): why a request to a
+  loopback, private, link-local or otherwise non-public address must not be made. Every
+  request passes through it, redirects and meta refreshes included, so a public page
+  cannot bounce the crawler onto the intranet or the cloud metadata address.
 - `backoff_delay(attempt, base, cap, retry_after)`: how long to wait before a retry.
 
 `RobotsTxtMiddleware` replaces Scrapy 2.19's own, which lets through every request but
@@ -25,7 +25,6 @@ tries the host afresh.
 from __future__ import annotations
 
 import copy
-import ipaddress
 import logging
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -45,7 +44,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError
 
-from intel.watchlist import is_private_host
+from crawlers.http_rules import conditional_headers, is_ip, refusal
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -63,17 +62,6 @@ UNREACHABLE = (
 )
 
 # -- conditional GET ----------------------------------------------------------------------
-
-
-def conditional_headers(validators: dict[str, str]) -> dict[str, str]:
-    """Request headers that let the server answer 304 when the page has not changed."""
-    v = {k.lower(): val for k, val in validators.items() if val}
-    out: dict[str, str] = {}
-    if v.get("etag"):
-        out["If-None-Match"] = v["etag"]
-    if v.get("last-modified"):
-        out["If-Modified-Since"] = v["last-modified"]
-    return out
 
 
 def load_validators(data_dir: str, urls: list[str]) -> dict[str, dict[str, str]]:
@@ -113,22 +101,6 @@ class ConditionalGetMiddleware:
 # -- private-network guard ----------------------------------------------------------------
 
 
-def refusal(host: str, address: str | None = None, *, allow_private: bool = False) -> str | None:
-    """Why fetching `host` (resolved to `address`, if known) is refused; None when it is fine."""
-    if allow_private:
-        return None
-    if is_private_host(host):
-        return f"{host} is a loopback/private/link-local address"
-    if address:
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return None
-        if not ip.is_global or ip.is_multicast:
-            return f"{host} resolves to {address}, a loopback/private/link-local address"
-    return None
-
-
 class PrivateNetworkGuardMiddleware:
     """Refuses requests to loopback, private and link-local addresses, redirects included."""
 
@@ -145,7 +117,7 @@ class PrivateNetworkGuardMiddleware:
     async def process_request(self, request: Request) -> None:
         host = urlsplit(request.url).hostname or ""
         why = refusal(host)
-        if why is None and not _is_ip(host):
+        if why is None and not is_ip(host):
             why = refusal(host, await self._resolve(host))
         if why is not None:
             self.crawler.stats.inc_value("intel/refused_private")
@@ -165,14 +137,6 @@ class PrivateNetworkGuardMiddleware:
             except Exception:  # unresolvable here: the download reports it (or a proxy resolves)
                 self._resolved[host] = None
         return self._resolved[host]
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True
 
 
 # -- retries with backoff -----------------------------------------------------------------

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from importlib.metadata import PackageNotFoundError, version
 
+from crawlers import http_rules
+
 try:
     _VERSION = version("intel-crawler")
 except PackageNotFoundError:  # running from a checkout that is not installed
@@ -25,6 +27,9 @@ NEWSPIDER_MODULE = "crawlers.spiders"
 # Honest: says what we are, so a site owner can recognise us and decide. The watchlist's
 # `crawl.user_agent` replaces it (put a contact URL of your own there).
 USER_AGENT = f"intel-crawler/{_VERSION} (competitive-intelligence page monitor; python-scrapy)"
+# Scrapy's own defaults plus the encodings it accepts, spelled out once for every client
+# (the revalidation pass asks with the same headers the stored validators answered).
+DEFAULT_REQUEST_HEADERS = dict(http_rules.DEFAULT_REQUEST_HEADERS)
 ROBOTSTXT_OBEY = True
 
 # -- no remote code execution, no open ports -------------------------------------------
@@ -134,6 +139,9 @@ INTEL_DATA = os.environ.get("INTEL_DATA", "./intel-data")
 INTEL_RUN_ID = None
 #: send If-None-Match / If-Modified-Since from the last good snapshot
 INTEL_CONDITIONAL_GET = True
+#: ask pages that look unchanged with a plain conditional GET before starting the crawl
+#: (`crawlers.revalidate`); their 304s are stored and the crawl fetches only the rest
+INTEL_REVALIDATE = True
 #: fetch loopback / private / link-local addresses (set from the watchlist's crawl block)
 INTEL_ALLOW_PRIVATE_NETWORKS = False
 

@@ -32,6 +32,8 @@ class CrawlResult:
     not_modified: int = 0
     failed: int = 0
     failures: list[str] = field(default_factory=list)
+    #: pages settled by a 304 before the crawl (`crawlers.revalidate`), counted in the above
+    revalidated: int = 0
     seconds: float = 0.0
     finish_reason: str | None = None
 
@@ -58,6 +60,7 @@ class CrawlResult:
             "failed": self.failed,
             "missing": self.missing,
             "failures": self.failures[:50],
+            "revalidated": self.revalidated,
             "seconds": round(self.seconds, 2),
             "finish_reason": self.finish_reason,
         }
@@ -124,7 +127,14 @@ def crawl(
     else:
         watchlist = load_watchlist(watchlist_path)  # fails before the reactor starts
     result = CrawlResult(pages=len(watchlist.pages()))
-    if process_alongside and result.pages >= ALONGSIDE_MIN_PAGES:
+    started = time.perf_counter()
+    settled = _revalidate(watchlist, data_dir, run_id, settings or {})
+    result.revalidated = result.fetched = result.not_modified = len(settled)
+    remaining = result.pages - len(settled)
+    if not remaining:  # every page answered 304: no need to start Scrapy at all
+        result.seconds = time.perf_counter() - started
+        return result
+    if process_alongside and remaining >= ALONGSIDE_MIN_PAGES:
         from intel.process import Alongside
 
         # Forked now, before Scrapy is imported and its reactor installed: the child
@@ -160,12 +170,12 @@ def crawl(
     crawler.signals.connect(stored, signal=signals.item_scraped)
     crawler.signals.connect(not_stored, signal=signals.item_error)
     errors: list[Any] = []
-    started = time.perf_counter()
-    d = process.crawl(crawler, watchlist=watchlist)
+    d = process.crawl(crawler, watchlist=watchlist, settled=settled)
     d.addErrback(errors.append)  # the crawl could not even start (e.g. the store is unusable)
     try:
         if bar:
             bar.start()
+            bar.update(result)  # the pages settled before the crawl
         process.start()
     finally:
         if bar:
@@ -183,6 +193,26 @@ def crawl(
             raise exc  # e.g. StoreError: the CLI says so with its own exit code
         raise IntelError(f"the crawl could not run: {type(exc).__name__}: {exc}")
     return result
+
+
+def _revalidate(
+    watchlist: Any, data_dir: str | Path, run_id: int | None, overrides: dict[str, Any]
+) -> set[str]:
+    """The pages a conditional GET settled before the crawl (stored as 304s; see
+    `crawlers.revalidate`). None when conditional GET or the pass is switched off."""
+    from crawlers import settings as defaults
+
+    def enabled(name: str) -> bool:
+        value = overrides.get(name, getattr(defaults, name))
+        return str(value).lower() not in ("0", "false", "no", "off", "")
+
+    if not (enabled("INTEL_CONDITIONAL_GET") and enabled("INTEL_REVALIDATE")):
+        return set()
+    from crawlers.revalidate import revalidate
+    from intel.store import Store
+
+    with Store.open(data_dir) as store:
+        return revalidate(store, watchlist, run_id).unchanged
 
 
 class _Progress:

@@ -362,30 +362,32 @@ class Store:
         probe: bool = False,
     ) -> int:
         """Record one fetch. A failed fetch has no body and says why in `error`."""
-        packed = zlib.compress(body, 6) if body is not None else None
-        digest = hashlib.sha256(body).hexdigest() if body is not None else None
         with self.transaction() as c:
             cur = c.execute(
-                "INSERT INTO snapshots (run_id, page_id, url, final_url, status, headers, body, "
-                "size, content_hash, fetched_at, error, not_modified, probe) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
+                _INSERT_SNAPSHOT,
+                _snapshot_row(
                     run_id,
                     page_id,
-                    url,
-                    final_url,
-                    status,
-                    json.dumps(headers or {}),
-                    packed,
-                    len(body) if body is not None else None,
-                    digest,
-                    fetched_at,
-                    error,
-                    int(not_modified),
-                    int(probe),
+                    url=url,
+                    final_url=final_url,
+                    status=status,
+                    headers=headers,
+                    body=body,
+                    fetched_at=fetched_at,
+                    error=error,
+                    not_modified=not_modified,
+                    probe=probe,
                 ),
             )
             return int(cur.lastrowid)
+
+    def add_snapshots(self, run_id: int | None, fetches: list[tuple[int, dict[str, Any]]]) -> None:
+        """Record many fetches, (page_id, fields of `add_snapshot`) each, in one transaction:
+        the revalidation pass stores a night of 304s at once (a kill keeps all or none)."""
+        with self.transaction() as c:
+            c.executemany(
+                _INSERT_SNAPSHOT, [_snapshot_row(run_id, pid, **fields) for pid, fields in fetches]
+            )
 
     def snapshot(self, snapshot_id: int) -> Snapshot | None:
         row = self.conn.execute(
@@ -433,10 +435,34 @@ class Store:
         """ETag / Last-Modified of the last good fetch of `url`, for a conditional GET."""
         pid = self.page_id(url)
         snap = self.last_good_snapshot(pid) if pid else None
-        if not snap:
-            return {}
-        h = {k.lower(): v for k, v in snap.headers.items()}
-        return {k: h[k] for k in ("etag", "last-modified") if h.get(k)}
+        return _validators(snap.headers) if snap else {}
+
+    def revalidation_candidates(self) -> dict[str, dict[str, str]]:
+        """ETag / Last-Modified of the static pages a conditional GET alone can settle, by URL.
+
+        A page qualifies when its last good version came from the watched URL itself (not
+        a redirect target, not the feed a changelog advertises) with validators, and its
+        latest fetch was a 304 (the server honours them) or its first good version (no
+        evidence yet either way: tried once). A page whose latest fetch was a 200 to our
+        validators (it moved, or its server answers every request anew), failed or is not
+        yet processed goes straight to the crawl, so asking first cannot double its
+        requests night after night; a 304 there makes it a candidate again.
+        """
+        rows = self.conn.execute(
+            "SELECT p.id, p.url FROM pages p JOIN snapshots s ON s.id = "
+            "(SELECT MAX(id) FROM snapshots WHERE page_id = p.id AND probe = 0) "
+            "WHERE p.active = 1 AND p.render = 'static' AND s.error IS NULL AND "
+            "(s.not_modified = 1 OR (s.status BETWEEN 200 AND 299 AND s.outcome = 'baseline'))"
+        ).fetchall()
+        out: dict[str, dict[str, str]] = {}
+        for page_id, url in rows:
+            snap = self.last_good_snapshot(page_id)
+            if snap is None or snap.final_url != url:
+                continue
+            validators = _validators(snap.headers)
+            if validators:
+                out[url] = validators
+        return out
 
     def recent_failures(self, page_id: int, limit: int = 30) -> int:
         """How many of the latest fetches of a page failed in a row."""
@@ -677,6 +703,51 @@ class Store:
             "INSERT INTO kv (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+
+_INSERT_SNAPSHOT = (
+    "INSERT INTO snapshots (run_id, page_id, url, final_url, status, headers, body, "
+    "size, content_hash, fetched_at, error, not_modified, probe) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _snapshot_row(
+    run_id: int | None,
+    page_id: int,
+    *,
+    url: str,
+    final_url: str | None = None,
+    status: int | None,
+    headers: dict[str, str] | None = None,
+    body: bytes | None,
+    fetched_at: str,
+    error: str | None = None,
+    not_modified: bool = False,
+    probe: bool = False,
+) -> tuple:
+    """The values of one snapshots row: the body zlib-packed, its size and SHA-256."""
+    return (
+        run_id,
+        page_id,
+        url,
+        final_url,
+        status,
+        json.dumps(headers or {}),
+        zlib.compress(body, 6) if body is not None else None,
+        len(body) if body is not None else None,
+        hashlib.sha256(body).hexdigest() if body is not None else None,
+        fetched_at,
+        error,
+        int(not_modified),
+        int(probe),
+    )
+
+
+def _validators(headers: dict[str, str]) -> dict[str, str]:
+    """The ETag / Last-Modified a response carried (header names in any case)."""
+    h = {k.lower(): v for k, v in headers.items()}
+    return {k: h[k] for k in ("etag", "last-modified") if h.get(k)}
 
 
 def _statements(script: str) -> list[str]:

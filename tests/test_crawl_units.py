@@ -9,7 +9,8 @@ from twisted.internet.error import ConnectionLost
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
 
-from crawlers.middlewares import backoff_delay, conditional_headers, refusal
+from crawlers.http_rules import conditional_headers, refusal
+from crawlers.middlewares import backoff_delay
 from crawlers.spiders.watch import crawl_settings as watchlist_settings
 from crawlers.spiders.watch import describe_failure
 from intel.cli import cli

@@ -52,9 +52,13 @@ class WatchSpider(scrapy.Spider):
 
     name = "watch"
 
-    def __init__(self, watchlist: Watchlist, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, watchlist: Watchlist, *args: Any, settled: set[str] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.watchlist = watchlist
+        #: pages whose 304 was stored before the crawl (`crawlers.revalidate`): not fetched
+        self.settled = settled or set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> WatchSpider:
@@ -75,6 +79,8 @@ class WatchSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[Any]:
         self.new_pages = new_generic_pages(self.settings.get("INTEL_DATA"), self.watchlist)
         for competitor, page in self.watchlist.pages():
+            if page.url in self.settled:
+                continue
             meta: dict[str, Any] = {
                 "intel_url": page.url,
                 "intel_competitor": competitor.name,

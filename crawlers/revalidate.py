@@ -1,0 +1,247 @@
+"""Ask the pages that look unchanged "changed since?" before the crawl; a 304 settles them.
+
+Most pages of most nights have not moved. For those, the night is a conditional GET
+answered 304, and Scrapy's per-request machinery costs about as much for a 304 as for a
+page (a few ms of CPU each), on top of about a second to import and start it. So before
+the crawl, the static pages whose server has shown it honours validators
+(`Store.revalidation_candidates`) are asked once with a plain HTTP client, under the
+crawl's own rules: the watchlist's user agent and timeout, robots.txt, the
+private-network guard (the connection goes to the very address that was checked), the
+per-host concurrency, and the headers the validators were stored with. Each 304 is
+stored as that night's unchanged fetch. Anything else (a 200, a redirect, an error or
+timeout, a refusal, a robots.txt that cannot be read, a proxy in the environment) leaves
+the page to Scrapy, which fetches it as on any other night: nothing is ever read from a
+200 here, so the crawl stays the one way a page's content is fetched and judged.
+
+When every page is settled this way, Scrapy is never started. A page that moved costs one
+request more than before (its headers only: the connection is closed before the body).
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+import urllib.request
+from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from crawlers import settings as defaults
+from crawlers.http_rules import DEFAULT_REQUEST_HEADERS, conditional_headers, refusal
+
+if TYPE_CHECKING:
+    from intel.store import Store
+    from intel.watchlist import Watchlist
+
+log = logging.getLogger(__name__)
+
+#: seconds at most for one question: a slow answer is left to the crawl, which has the
+#: watchlist's full timeout and its retries
+MAX_TIMEOUT = 10.0
+
+
+@dataclass
+class Revalidation:
+    """What the pass settled before the crawl."""
+
+    #: watched URLs stored as unchanged (304) this night
+    unchanged: set[str] = field(default_factory=set)
+    #: candidates left to the crawl, with the reason (for the log)
+    left: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass
+class _Origin:
+    """One scheme://host:port and the connection pool pinned to its checked address."""
+
+    scheme: str
+    host: str
+    port: int
+    pool: Any = None
+    #: why none of this origin's pages can be asked here (they go to the crawl)
+    skip: str | None = None
+    robots: Any = None
+
+
+def revalidate(store: Store, watchlist: Watchlist, run_id: int | None) -> Revalidation:
+    """Ask every candidate page; store the 304s in `store` (one transaction each)."""
+    started = time.perf_counter()
+    result = Revalidation()
+    candidates = store.revalidation_candidates()
+    static = {p.url for _, p in watchlist.pages() if p.render == "static"}
+    candidates = {u: v for u, v in candidates.items() if u in static}
+    if not candidates:
+        return result
+    import urllib3
+
+    crawl = watchlist.crawl
+    user_agent = crawl.user_agent or defaults.USER_AGENT
+    headers = {**DEFAULT_REQUEST_HEADERS, "User-Agent": user_agent}
+    timeout = urllib3.Timeout(total=min(crawl.timeout, MAX_TIMEOUT))
+    origins: dict[tuple[str, str, int], _Origin] = {}
+    by_origin: dict[tuple[str, str, int], list[str]] = defaultdict(list)
+    for url in candidates:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        port = parts.port or (443 if scheme == "https" else 80)
+        key = (scheme, (parts.hostname or "").lower(), port)
+        by_origin[key].append(url)
+        if key not in origins:
+            origins[key] = _Origin(scheme, key[1], port)
+    page_ids = {u: store.page_id(u) for u in candidates}
+
+    workers = max(1, min(crawl.concurrency, len(candidates)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="revalidate") as pool:
+        # Each origin first: its address checked and pinned, its robots.txt read.
+        list(pool.map(lambda o: _open_origin(o, crawl, headers, timeout), origins.values()))
+        asked: dict[Future, str] = {}
+        for key, urls in by_origin.items():
+            origin = origins[key]
+            for url in urls:
+                why = origin.skip or _robots_refusal(origin, url, user_agent)
+                if why:
+                    result.left[url] = why
+                else:
+                    asked[pool.submit(_ask, origin, url, candidates[url])] = url
+        fetches = []
+        for future in as_completed(asked):
+            url = asked[future]
+            status, answer_headers, why = future.result()
+            if status != 304:
+                result.left[url] = why or f"HTTP {status}"
+                continue
+            fields = {
+                "url": url,
+                "final_url": url,
+                "status": 304,
+                "headers": answer_headers,
+                "body": None,
+                "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "not_modified": True,
+            }
+            fetches.append((page_ids[url], fields))
+            result.unchanged.add(url)
+    # One transaction: a kill before it leaves these pages to be asked again next run.
+    store.add_snapshots(run_id, fetches)
+    for origin in origins.values():
+        if origin.pool is not None:
+            origin.pool.close()
+    result.seconds = time.perf_counter() - started
+    log.info(
+        "revalidated %d of %d candidate pages in %.2fs; %d left to the crawl",
+        len(result.unchanged),
+        len(candidates),
+        result.seconds,
+        len(result.left),
+    )
+    return result
+
+
+def _open_origin(origin: _Origin, crawl: Any, headers: dict[str, str], timeout: Any) -> None:
+    """Check the origin's address, pin a pool to it and read its robots.txt; or say why not."""
+    try:
+        _open_pinned(origin, crawl, headers, timeout)
+    except Exception as exc:  # whatever it is, the crawl fetches these pages as usual
+        origin.skip = f"{type(exc).__name__}: {exc}"
+
+
+def _open_pinned(origin: _Origin, crawl: Any, headers: dict[str, str], timeout: Any) -> None:
+    import urllib3
+
+    if origin.scheme not in ("http", "https"):
+        origin.skip = f"{origin.scheme}: not HTTP"
+        return
+    proxies = urllib.request.getproxies()
+    if origin.scheme in proxies and not urllib.request.proxy_bypass(origin.host):
+        origin.skip = "a proxy is configured: the crawl goes through it"
+        return
+    try:
+        address = socket.getaddrinfo(origin.host, origin.port, type=socket.SOCK_STREAM)[0][4][0]
+    except OSError as exc:
+        origin.skip = f"cannot resolve {origin.host}: {exc}"
+        return
+    why = refusal(origin.host, address, allow_private=crawl.allow_private_networks)
+    if why:
+        origin.skip = why  # the crawl refuses it too, and says so in the page's error
+        return
+    default_port = 443 if origin.scheme == "https" else 80
+    host_header = origin.host if origin.port == default_port else f"{origin.host}:{origin.port}"
+    common = {
+        "maxsize": crawl.per_domain_concurrency,
+        "block": True,  # at most per_domain_concurrency requests at once to one host
+        "headers": {**headers, "Host": host_header},
+        "timeout": timeout,
+        "retries": False,
+    }
+    if origin.scheme == "https":
+        # Connected to the checked address; the certificate is checked for the host name.
+        origin.pool = urllib3.HTTPSConnectionPool(
+            address, origin.port, server_hostname=origin.host, assert_hostname=origin.host, **common
+        )
+    else:
+        origin.pool = urllib3.HTTPConnectionPool(address, origin.port, **common)
+    if not crawl.obey_robots:
+        return
+    status, body, why = _get(origin, "/robots.txt")
+    if status is not None and 200 <= status < 300:
+        from protego import Protego
+
+        origin.robots = Protego.parse(body.decode("utf-8", errors="ignore"))
+    elif status is not None and 400 <= status < 500:
+        origin.robots = None  # no robots.txt: everything is allowed (as Scrapy reads it)
+    else:
+        origin.skip = f"robots.txt: {why or f'HTTP {status}'}"
+
+
+def _robots_refusal(origin: _Origin, url: str, user_agent: str) -> str | None:
+    if origin.robots is not None and not origin.robots.can_fetch(url, user_agent):
+        return "forbidden by robots.txt"  # the crawl records the refusal as usual
+    return None
+
+
+def _get(origin: _Origin, path: str) -> tuple[int | None, bytes, str | None]:
+    """A plain GET of a small resource (robots.txt), capped at the crawl's page size cap."""
+    try:
+        r = origin.pool.urlopen("GET", path, redirect=False, preload_content=False)
+    except Exception as exc:  # any failure: the crawl takes over with its own handling
+        return None, b"", f"{type(exc).__name__}: {exc}"
+    try:
+        body = r.read(amt=512 * 1024) if 200 <= r.status < 300 else b""
+    except Exception as exc:
+        return None, b"", f"{type(exc).__name__}: {exc}"
+    finally:
+        r.close()
+        r.release_conn()
+    return r.status, body, None
+
+
+def _ask(
+    origin: _Origin, url: str, validators: dict[str, str]
+) -> tuple[int | None, dict[str, str], str | None]:
+    """One conditional GET: (status, response headers, why it failed)."""
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        r = origin.pool.urlopen(
+            "GET",
+            target,
+            headers={**origin.pool.headers, **conditional_headers(validators)},
+            redirect=False,
+            preload_content=False,
+        )
+    except Exception as exc:  # timeouts, resets, TLS: the crawl fetches it with retries
+        return None, {}, f"{type(exc).__name__}: {exc}"
+    try:
+        if r.status == 304:
+            r.drain_conn()  # no body: the connection goes back to the pool
+        else:
+            r.close()  # a page to fetch: its body is the crawl's, not read here
+    finally:
+        r.release_conn()
+    # Header names as Scrapy stores them (Title-Case), repeated headers joined.
+    return r.status, {k.title(): v for k, v in r.headers.itermerged()}, None
