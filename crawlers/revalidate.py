@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
 import time
 import urllib.request
 from collections import defaultdict
@@ -62,14 +63,18 @@ class _Origin:
     scheme: str
     host: str
     port: int
+    #: at most per_domain_concurrency questions at once, each checking `skip` first
+    slots: threading.Semaphore
     pool: Any = None
-    #: why none of this origin's pages can be asked here (they go to the crawl)
+    #: why none of this origin's pages can be asked here (they go to the crawl); set too
+    #: when a question fails, so that a host that hangs or drops costs one timeout here,
+    #: not one per page
     skip: str | None = None
     robots: Any = None
 
 
 def revalidate(store: Store, watchlist: Watchlist, run_id: int | None) -> Revalidation:
-    """Ask every candidate page; store the 304s in `store` (one transaction each)."""
+    """Ask every candidate page; store the 304s in `store`, in one transaction."""
     started = time.perf_counter()
     result = Revalidation()
     candidates = store.revalidation_candidates()
@@ -92,7 +97,8 @@ def revalidate(store: Store, watchlist: Watchlist, run_id: int | None) -> Revali
         key = (scheme, (parts.hostname or "").lower(), port)
         by_origin[key].append(url)
         if key not in origins:
-            origins[key] = _Origin(scheme, key[1], port)
+            slots = threading.Semaphore(crawl.per_domain_concurrency)
+            origins[key] = _Origin(scheme, key[1], port, slots)
     page_ids = {u: store.page_id(u) for u in candidates}
 
     workers = max(1, min(crawl.concurrency, len(candidates)))
@@ -173,7 +179,7 @@ def _open_pinned(origin: _Origin, crawl: Any, headers: dict[str, str], timeout: 
     host_header = origin.host if origin.port == default_port else f"{origin.host}:{origin.port}"
     common = {
         "maxsize": crawl.per_domain_concurrency,
-        "block": True,  # at most per_domain_concurrency requests at once to one host
+        "block": True,
         "headers": {**headers, "Host": host_header},
         "timeout": timeout,
         "retries": False,
@@ -224,6 +230,15 @@ def _ask(
     origin: _Origin, url: str, validators: dict[str, str]
 ) -> tuple[int | None, dict[str, str], str | None]:
     """One conditional GET: (status, response headers, why it failed)."""
+    with origin.slots:
+        if origin.skip:
+            return None, {}, origin.skip
+        return _conditional_get(origin, url, validators)
+
+
+def _conditional_get(
+    origin: _Origin, url: str, validators: dict[str, str]
+) -> tuple[int | None, dict[str, str], str | None]:
     parts = urlsplit(url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
@@ -235,7 +250,8 @@ def _ask(
             preload_content=False,
         )
     except Exception as exc:  # timeouts, resets, TLS: the crawl fetches it with retries
-        return None, {}, f"{type(exc).__name__}: {exc}"
+        origin.skip = f"{type(exc).__name__}: {exc}"
+        return None, {}, origin.skip
     try:
         if r.status == 304:
             r.drain_conn()  # no body: the connection goes back to the pool

@@ -203,3 +203,28 @@ def test_a_loopback_address_is_not_asked_when_the_watchlist_no_longer_allows_it(
     # only the allowed pass reached the server: robots.txt and the page, once each
     assert [h.path for h in guarded_hits] == ["/robots.txt", "/pricing"]
     assert allowed.unchanged == {srv.url("/pricing")}
+
+
+def test_a_host_that_hangs_costs_the_pass_one_timeout_not_one_per_page(tmp_path):
+    routes = {"/robots.txt": robots("User-agent: *\nAllow: /\n")}
+    routes.update({f"/p{i}": page(pricing(20 + i), etag=f'"p{i}"') for i in range(3)})
+    routes["/fast"] = page(pricing(40), etag='"f"')  # keeps the night from failing whole
+    with LocalServer(routes) as srv:
+        urls = [srv.url(p) for p in routes if p != "/robots.txt"]
+        wl = tmp_path / "watchlist.yaml"
+        pages = "\n".join(f"      - {{url: '{u}', kind: pricing}}" for u in urls)
+        wl.write_text(
+            "crawl: {allow_private_networks: true, retries: 0, timeout: 1, "
+            "per_domain_concurrency: 1}\n"
+            f"competitors:\n  - name: Acme\n    pages:\n{pages}\n"
+        )
+        data = tmp_path / "data"
+        night(wl, data, srv)
+        for i in range(3):  # the next night the host answers nothing in time
+            srv.routes[f"/p{i}"] = page(pricing(20 + i), etag=f'"p{i}"', delay=3)
+        summary, hits = night(wl, data, srv)
+
+    # one question timed out; the other two went straight to the crawl (which failed them)
+    assert len([h for h in hits if h.path.startswith("/p")]) == 1 + 3
+    assert summary["crawl"]["failed"] == 3 and summary["crawl"]["fetched"] == 1
+    assert events(data) == []  # a failing page never invents an event
