@@ -10,7 +10,10 @@ During `intel run`'s crawl, a forked child can process the night's good snapshot
 the crawl stores them (`Alongside`), on the core the crawl leaves idle: the crawl is
 one busy thread, extraction is pure CPU. It takes them in snapshot order, exactly as the
 loop after the crawl would, and leaves 304s and failed fetches (nothing to extract) to
-that loop; `process_pending` stops it first and takes over where it stopped.
+that loop. When the crawl ends, `process_pending` asks it to finish: the child, already
+warm, forks once and the two split the good snapshots still pending by page (a page's
+snapshots stay in one process, in order; pages do not depend on each other), on both
+cores; then the 304s, the failures and anything left are done here.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ class ProcessResult:
     during_crawl: int = 0
 
     def add(self, other: ProcessResult) -> None:
-        """Count in what the child processed during the crawl (its time ran alongside)."""
+        """Count in what the child processed (its time ran alongside ours)."""
         self.processed += other.processed
         self.changed += other.changed
         self.unchanged += other.unchanged
@@ -58,7 +61,7 @@ class ProcessResult:
         self.failed += other.failed
         self.events.update(other.events)
         self.errors = other.errors + self.errors
-        self.during_crawl += other.processed
+        self.during_crawl += other.during_crawl
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -91,9 +94,14 @@ def process_pending(
     snapshot order, so the outcome is exactly that of the one-by-one loop.
     """
     started = time.perf_counter()
-    during = Alongside.take(store.data_dir)  # what was processed during the crawl, if any
-    rules, us, weights = _context(store, watchlist)
     result = ProcessResult()
+    # The child processing alongside the crawl, if any, does the good snapshots left.
+    during = Alongside.take(store.data_dir, finish=True)
+    if during is not None:
+        result.add(during)
+    rules, us, weights = _context(store, watchlist)
+    # 304s and failed fetches, or everything when no child ran or it died (its
+    # snapshots are whole, processed or still pending).
     pending = store.pending_snapshots()
     ahead = _Ahead.start(store, pending, workers)
     try:
@@ -103,8 +111,6 @@ def process_pending(
         if ahead is not None:
             ahead.close()
     result.seconds = time.perf_counter() - started
-    if during is not None:
-        result.add(during)
     return result
 
 
@@ -138,10 +144,12 @@ def _process_safely(
 class Alongside:
     """A child process that processes the good snapshots the crawl stores, as it stores them.
 
-    `start` forks it before the crawl; `process_pending` (after the crawl) calls `take`,
-    which stops it after the snapshot at hand and returns its tally. Each snapshot is
-    processed in its own transaction, as always, so a kill at any point leaves whole
-    snapshots, processed or pending, and the next run completes the pending ones.
+    `start` forks it before the crawl. After the crawl, `process_pending` calls `take`
+    with `finish=True`: the child finishes the good snapshots still pending (forking once
+    to use both cores when there are many), then returns its tally. `take` alone stops
+    it after the snapshot at hand. Each snapshot is processed in its own transaction, as
+    always, so a kill at any point leaves whole snapshots, processed or pending, and the
+    next run completes the pending ones.
     """
 
     _running: dict[str, Alongside] = {}
@@ -151,6 +159,8 @@ class Alongside:
     def __init__(self, proc: Any, conn: Any) -> None:
         self.proc = proc
         self.conn = conn
+        #: `share` was asked: the child stops by itself once its share is done
+        self.shared = False
 
     @classmethod
     def start(cls, data_dir: str | os.PathLike, watchlist: Any) -> Alongside | None:
@@ -172,16 +182,19 @@ class Alongside:
         return handle
 
     @classmethod
-    def take(cls, data_dir: str | os.PathLike) -> ProcessResult | None:
-        """Stop the child of `data_dir`, if any; what it processed (None: nothing known)."""
-        handle = cls._running.pop(_key(data_dir), None)
-        return handle.stop() if handle is not None else None
+    def take(cls, data_dir: str | os.PathLike, *, finish: bool = False) -> ProcessResult | None:
+        """Stop the child of `data_dir`, if any; what it processed (None: nothing known).
 
-    def stop(self) -> ProcessResult | None:
+        `finish`: first let it process every good snapshot still pending."""
+        handle = cls._running.pop(_key(data_dir), None)
+        return handle.stop(finish) if handle is not None else None
+
+    def stop(self, finish: bool = False) -> ProcessResult | None:
         result = None
         try:
-            self.conn.send("stop")
-            if self.conn.poll(120):
+            self.conn.send("finish" if finish else "stop")
+            # Finishing can take a while: it is the night's tail of extraction.
+            if self.conn.poll(3600 if finish else 120):
                 result = self.conn.recv()
         except (EOFError, OSError):
             result = None  # it died: its snapshots are whole, processed or still pending
@@ -221,32 +234,104 @@ def _alongside_loop(store: Store, watchlist: Any, conn: Any, result: ProcessResu
     done = 0  # highest snapshot id handled: later polls look past it only
     wait = Alongside.POLL_MIN
     warm = False
+
+    def process(snap: Snapshot) -> None:
+        nonlocal warm
+        if not warm:  # not on a night of 304s
+            _warm_up()
+            warm = True
+        _process_safely(store, snap, rules, us, weights, result)
+
     while True:
         found = False
+        message = None
         for snap in store.pending_snapshots():
             if snap.id <= done:
                 continue
             if not snap.good:
                 continue  # a 304 or a failure: nothing to extract, the loop after does it
-            if _stop_asked(conn, 0):
-                result.seconds = time.perf_counter() - started
-                return
-            if not warm:  # not on a night of 304s
-                _warm_up()
-                warm = True
-            _process_safely(store, snap, rules, us, weights, result)
+            message = _message(conn, 0)
+            if message is not None:
+                break
+            process(snap)
             done = snap.id
             found = True
-        wait = Alongside.POLL_MIN if found else min(wait * 2, Alongside.POLL_MAX)
-        if _stop_asked(conn, wait):
-            result.seconds = time.perf_counter() - started
-            return
+        if message is None:
+            wait = Alongside.POLL_MIN if found else min(wait * 2, Alongside.POLL_MAX)
+            message = _message(conn, wait)
+        if message is None:
+            continue
+        result.during_crawl = result.processed
+        if message == "finish":
+            todo = [s for s in store.pending_snapshots() if s.good]
+            if todo and not warm:
+                _warm_up()
+                warm = True
+            _finish(store, todo, rules, us, weights, result)
+        result.seconds = time.perf_counter() - started
+        return
 
 
-def _stop_asked(conn: Any, timeout: float) -> bool:
-    """True when the parent says stop or is gone (its end of the pipe closed)."""
+def _finish(
+    store: Store,
+    todo: list[Snapshot],
+    rules: Any,
+    us: dict | None,
+    weights: dict[str, float],
+    result: ProcessResult,
+) -> None:
+    """Process `todo` in snapshot order; with many, in two processes splitting the pages.
+
+    The fork is of this warm process (extractors loaded), so the second process starts
+    at once. Pages go to one side or the other by turns in the order they first appear,
+    so both get the same mix of kinds. The forked side opens its own store connection
+    and leaves by `os._exit`, never touching (nor closing) the one it inherited.
+    """
+    if len(todo) < PARALLEL_MIN or (os.cpu_count() or 1) < 2:
+        for snap in todo:
+            _process_safely(store, snap, rules, us, weights, result)
+        return
+    side: dict[int, int] = {}
+    for snap in todo:
+        side.setdefault(snap.page_id, len(side) % 2)
+    ours = [s for s in todo if side[s.page_id] == 0]
+    theirs = [s for s in todo if side[s.page_id] == 1]
+    receive, send = multiprocessing.Pipe(duplex=False)
+    pid = os.fork()
+    if pid == 0:  # the second process
+        code = 1
+        try:
+            receive.close()
+            other = ProcessResult()
+            with Store.open(store.data_dir) as own:
+                for snap in theirs:
+                    _process_safely(own, snap, rules, us, weights, other)
+            send.send(other)
+            code = 0
+        finally:
+            os._exit(code)
+    send.close()
+    for snap in ours:
+        _process_safely(store, snap, rules, us, weights, result)
+    try:
+        other = receive.recv()
+    except (EOFError, OSError):
+        other = None  # it died: its snapshots are whole, processed or still pending
+    receive.close()
+    os.waitpid(pid, 0)
+    if other is not None:
+        result.add(other)  # its during_crawl is 0: all of its work came after the crawl
+
+
+def _message(conn: Any, timeout: float) -> Any:
+    """What the parent says, if anything within `timeout`; "stop" when it is gone."""
     ready, _, _ = select.select([conn], [], [], timeout)
-    return bool(ready)
+    if not ready:
+        return None
+    try:
+        return conn.recv()
+    except (EOFError, OSError):
+        return "stop"
 
 
 class _Ahead:

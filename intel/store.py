@@ -289,7 +289,23 @@ class Store:
     # -- watchlist -----------------------------------------------------------------------
 
     def sync_watchlist(self, watchlist: Any) -> dict[str, int]:
-        """Upsert competitors and pages; pages no longer listed are kept but marked inactive."""
+        """Upsert competitors and pages; pages no longer listed are kept but marked inactive.
+
+        Read first: on most nights the store already matches the watchlist (and `intel
+        run` syncs before the crawl, whose store pipeline syncs again for `scrapy crawl`),
+        and then nothing is written.
+        """
+        wanted = {
+            (comp.name, comp.weight, page.url, page.kind, page.render)
+            for comp in watchlist.competitors
+            for page in comp.pages
+        }
+        rows = self.conn.execute(
+            "SELECT c.name, c.weight, p.url, p.kind, p.render, p.id FROM pages p "
+            "JOIN competitors c ON c.id = p.competitor_id WHERE p.active = 1"
+        ).fetchall()
+        if {tuple(r[:5]) for r in rows} == wanted and len(rows) == len(wanted):
+            return {r[2]: r[5] for r in rows}
         ids: dict[str, int] = {}
         with self.transaction() as c:
             c.execute("UPDATE pages SET active = 0")

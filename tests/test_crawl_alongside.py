@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from intel.process import Alongside, process_pending
+from intel.process import PARALLEL_MIN, Alongside, process_pending
 from intel.store import Store
 from intel.watchlist import parse_watchlist
 from tests.servers import LocalServer, Route, robots
@@ -129,3 +129,33 @@ def test_intel_run_path_processes_alongside_and_reports_it(tmp_path):
     assert 0 <= processed["during_crawl"] <= processed["processed"]
     with Store.open(data) as store:
         assert not store.pending_snapshots()
+
+
+def test_the_tail_split_between_two_processes_gives_the_same_outcome(tmp_path):
+    # The crawl is over with most of the night still pending: the warm child forks and
+    # the two split the pages. Same events, same outcome per snapshot as one loop.
+    def url(i: int) -> str:
+        return f"https://rival{i}.example/"
+
+    wl = parse_watchlist(watchlist_yaml(url))
+    results = {}
+    for mode in ("after", "split"):
+        data = tmp_path / mode
+        for n in (1, 2):
+            with Store.open(data) as store:
+                store.sync_watchlist(wl)
+                night(store, wl, n, url)
+            if mode == "split":
+                Alongside.start(data, wl)  # asked to finish at once, before it could start
+            with Store.open(data) as store:
+                result = process_pending(store, wl)
+            assert result.processed == N + 1 and result.failed == 1
+            if mode == "split":
+                # at least PARALLEL_MIN were left to finish: the two-process path ran
+                assert result.during_crawl <= N - PARALLEL_MIN
+        results[mode] = outcome(data)
+
+    events, rows = results["after"]
+    assert len(events) == 4
+    assert results["split"] == (events, rows)
+    assert not [r for r in rows if r[1] == "pending"]
