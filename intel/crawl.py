@@ -141,6 +141,11 @@ def crawl(
         # shares none of it, and readies its extractors while Scrapy starts here.
         Alongside.start(data_dir, watchlist)
 
+    # The HTTP download handler is imported here, not by the downloader deep inside the
+    # reactor's start: its module builds deprecated aliases with inspect.stack(), whose
+    # cost grows with the depth of the stack (each frame's source and module are looked
+    # up): 0.48 s there, 0.13 s here, on every night that starts Scrapy.
+    import scrapy.core.downloader.handlers.http11  # noqa: F401
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
