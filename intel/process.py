@@ -99,10 +99,20 @@ def process_pending(
     during = Alongside.take(store.data_dir, finish=True)
     if during is not None:
         result.add(during)
-    rules, us, weights = _context(store, watchlist)
     # 304s and failed fetches, or everything when no child ran or it died (its
     # snapshots are whole, processed or still pending).
     pending = store.pending_snapshots()
+    # A 304 only records that the page is unchanged (no later diff reads it): a night of
+    # them is one transaction, and needs no tag rules.
+    not_modified = [s.id for s in pending if s.not_modified]
+    store.set_outcomes(not_modified, "unchanged")
+    result.unchanged += len(not_modified)
+    result.processed += len(not_modified)
+    pending = [s for s in pending if not s.not_modified]
+    if not pending:
+        result.seconds = time.perf_counter() - started
+        return result
+    rules, us, weights = _context(store, watchlist)
     ahead = _Ahead.start(store, pending, workers)
     try:
         for snap in pending:

@@ -530,6 +530,16 @@ class Store:
         ).fetchone()
         return (row[0], json.loads(row[1])) if row else None
 
+    def set_outcomes(self, snapshot_ids: list[int], outcome: str) -> None:
+        """Mark snapshots processed with nothing else to store (a night of 304s), at once."""
+        if not snapshot_ids:
+            return
+        with self.transaction() as c:
+            c.executemany(
+                "UPDATE snapshots SET outcome = ? WHERE id = ?",
+                [(outcome, i) for i in snapshot_ids],
+            )
+
     def save_processed(
         self,
         snap: Snapshot,
