@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
 import time
 import urllib.request
-from collections import defaultdict
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from collections import defaultdict, deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -63,12 +62,10 @@ class _Origin:
     scheme: str
     host: str
     port: int
-    #: at most per_domain_concurrency questions at once, each checking `skip` first
-    slots: threading.Semaphore
     pool: Any = None
     #: why none of this origin's pages can be asked here (they go to the crawl); set too
-    #: when a question fails, so that a host that hangs or drops costs one timeout here,
-    #: not one per page
+    #: when a question fails, so that a host that hangs or drops costs one timeout per
+    #: asker here, not one per page
     skip: str | None = None
     robots: Any = None
 
@@ -97,41 +94,45 @@ def revalidate(store: Store, watchlist: Watchlist, run_id: int | None) -> Revali
         key = (scheme, (parts.hostname or "").lower(), port)
         by_origin[key].append(url)
         if key not in origins:
-            slots = threading.Semaphore(crawl.per_domain_concurrency)
-            origins[key] = _Origin(scheme, key[1], port, slots)
+            origins[key] = _Origin(scheme, key[1], port)
     page_ids = {u: store.page_id(u) for u in candidates}
 
     workers = max(1, min(crawl.concurrency, len(candidates)))
+    fetches = []
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="revalidate") as pool:
         # Each origin first: its address checked and pinned, its robots.txt read.
         list(pool.map(lambda o: _open_origin(o, crawl, headers, timeout), origins.values()))
-        asked: dict[Future, str] = {}
+        # Then per origin, per_domain_concurrency askers share its queue of pages: a
+        # handful of tasks, not one per page (on loopback the hand-offs cost as much as
+        # the requests).
+        asking = []
         for key, urls in by_origin.items():
             origin = origins[key]
+            queue: deque[str] = deque()
             for url in urls:
                 why = origin.skip or _robots_refusal(origin, url, user_agent)
                 if why:
                     result.left[url] = why
                 else:
-                    asked[pool.submit(_ask, origin, url, candidates[url])] = url
-        fetches = []
-        for future in as_completed(asked):
-            url = asked[future]
-            status, answer_headers, why = future.result()
-            if status != 304:
-                result.left[url] = why or f"HTTP {status}"
-                continue
-            fields = {
-                "url": url,
-                "final_url": url,
-                "status": 304,
-                "headers": answer_headers,
-                "body": None,
-                "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "not_modified": True,
-            }
-            fetches.append((page_ids[url], fields))
-            result.unchanged.add(url)
+                    queue.append(url)
+            for _ in range(min(crawl.per_domain_concurrency, len(queue))):
+                asking.append(pool.submit(_ask_all, origin, queue, candidates))
+        for future in asking:
+            for url, status, answer_headers, why in future.result():
+                if status != 304:
+                    result.left[url] = why or f"HTTP {status}"
+                    continue
+                fields = {
+                    "url": url,
+                    "final_url": url,
+                    "status": 304,
+                    "headers": answer_headers,
+                    "body": None,
+                    "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "not_modified": True,
+                }
+                fetches.append((page_ids[url], fields))
+                result.unchanged.add(url)
     # One transaction: a kill before it leaves these pages to be asked again next run.
     store.add_snapshots(run_id, fetches)
     for origin in origins.values():
@@ -226,14 +227,22 @@ def _get(origin: _Origin, path: str) -> tuple[int | None, bytes, str | None]:
     return r.status, body, None
 
 
-def _ask(
-    origin: _Origin, url: str, validators: dict[str, str]
-) -> tuple[int | None, dict[str, str], str | None]:
-    """One conditional GET: (status, response headers, why it failed)."""
-    with origin.slots:
+def _ask_all(
+    origin: _Origin, queue: deque[str], validators: dict[str, dict[str, str]]
+) -> list[tuple[str, int | None, dict[str, str], str | None]]:
+    """Ask the origin's queued pages one after the other (several askers share a queue):
+    (url, status, response headers, why it failed) each. Once a question has failed, the
+    rest are left to the crawl with the same reason."""
+    out = []
+    while True:
+        try:
+            url = queue.popleft()
+        except IndexError:
+            return out
         if origin.skip:
-            return None, {}, origin.skip
-        return _conditional_get(origin, url, validators)
+            out.append((url, None, {}, origin.skip))
+        else:
+            out.append((url, *_conditional_get(origin, url, validators[url])))
 
 
 def _conditional_get(
