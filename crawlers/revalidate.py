@@ -30,6 +30,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from w3lib.url import safe_url_string
+
 from crawlers import settings as defaults
 from crawlers.http_rules import DEFAULT_REQUEST_HEADERS, conditional_headers, refusal
 
@@ -74,9 +76,13 @@ def revalidate(store: Store, watchlist: Watchlist, run_id: int | None) -> Revali
     """Ask every candidate page; store the 304s in `store`, in one transaction."""
     started = time.perf_counter()
     result = Revalidation()
-    candidates = store.revalidation_candidates()
     static = {p.url for _, p in watchlist.pages() if p.render == "static"}
-    candidates = {u: v for u, v in candidates.items() if u in static}
+    candidates = {
+        url: validators
+        for url, (came_from, validators) in store.revalidation_candidates().items()
+        # the stored version came from this very URL (as Scrapy spells it on the wire)
+        if url in static and came_from in (url, safe_url_string(url))
+    }
     if not candidates:
         return result
     import urllib3
@@ -177,7 +183,8 @@ def _open_pinned(origin: _Origin, crawl: Any, headers: dict[str, str], timeout: 
         origin.skip = why  # the crawl refuses it too, and says so in the page's error
         return
     default_port = 443 if origin.scheme == "https" else 80
-    host_header = origin.host if origin.port == default_port else f"{origin.host}:{origin.port}"
+    host = f"[{origin.host}]" if ":" in origin.host else origin.host  # an IPv6 literal
+    host_header = host if origin.port == default_port else f"{host}:{origin.port}"
     common = {
         "maxsize": crawl.per_domain_concurrency,
         "block": True,
@@ -248,7 +255,8 @@ def _ask_all(
 def _conditional_get(
     origin: _Origin, url: str, validators: dict[str, str]
 ) -> tuple[int | None, dict[str, str], str | None]:
-    parts = urlsplit(url)
+    # Percent-encoded as Scrapy sends it (a watchlist may spell a path in Unicode).
+    parts = urlsplit(safe_url_string(url))
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         r = origin.pool.urlopen(

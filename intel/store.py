@@ -453,12 +453,13 @@ class Store:
         snap = self.last_good_snapshot(pid) if pid else None
         return _validators(snap.headers) if snap else {}
 
-    def revalidation_candidates(self) -> dict[str, dict[str, str]]:
-        """ETag / Last-Modified of the static pages a conditional GET alone can settle, by URL.
+    def revalidation_candidates(self) -> dict[str, tuple[str | None, dict[str, str]]]:
+        """Static pages a conditional GET alone may settle: URL -> (the URL their last good
+        version came from, its ETag / Last-Modified).
 
-        A page qualifies when its last good version came from the watched URL itself (not
-        a redirect target, not the feed a changelog advertises) with validators, and its
-        latest fetch was a 304 (the server honours them) or its first good version (no
+        The caller checks that URL is the watched one (not a redirect target, not the feed
+        a changelog advertises). A page qualifies when that version had validators and
+        its latest fetch was a 304 (the server honours them) or its first good version (no
         evidence yet either way: tried once). A page whose latest fetch was a 200 to our
         validators (it moved, or its server answers every request anew), failed or is not
         yet processed goes straight to the crawl, so asking first cannot double its
@@ -470,14 +471,12 @@ class Store:
             "WHERE p.active = 1 AND p.render = 'static' AND s.error IS NULL AND "
             "(s.not_modified = 1 OR (s.status BETWEEN 200 AND 299 AND s.outcome = 'baseline'))"
         ).fetchall()
-        out: dict[str, dict[str, str]] = {}
+        out: dict[str, tuple[str | None, dict[str, str]]] = {}
         for page_id, url in rows:
             snap = self.last_good_snapshot(page_id)
-            if snap is None or snap.final_url != url:
-                continue
-            validators = _validators(snap.headers)
+            validators = _validators(snap.headers) if snap is not None else None
             if validators:
-                out[url] = validators
+                out[url] = (snap.final_url, validators)
         return out
 
     def recent_failures(self, page_id: int, limit: int = 30) -> int:

@@ -144,18 +144,20 @@ def test_a_night_where_every_page_is_unchanged_never_starts_the_crawl(tmp_path):
         "/robots.txt": robots("User-agent: *\nAllow: /\n"),
         "/a": page(pricing(25), etag='"a1"'),
         "/b": page(pricing(30), etag='"b1"'),
+        "/pr%C3%A4ise": page(pricing(35), etag='"c1"'),  # the watchlist spells it "/präise"
     }
     with LocalServer(routes) as srv:
-        wl = watchlist(tmp_path / "watchlist.yaml", [srv.url("/a"), srv.url("/b")])
+        urls = [srv.url("/a"), srv.url("/b"), srv.url("/präise")]
+        wl = watchlist(tmp_path / "watchlist.yaml", urls)
         data = tmp_path / "data"
         night(wl, data, srv)
         summary, hits = night(wl, data, srv)
 
     # robots.txt read once (by the pass; no crawl to read it again), each page asked once
     assert [h.path for h in hits].count("/robots.txt") == 1
-    assert paths([h for h in hits if h.path != "/robots.txt"]) == ["/a", "/b"]
-    assert summary["crawl"]["revalidated"] == 2
-    assert summary["process"]["unchanged"] == 2 and summary["process"]["events"] == {}
+    assert paths([h for h in hits if h.path != "/robots.txt"]) == ["/a", "/b", "/pr%C3%A4ise"]
+    assert summary["crawl"]["revalidated"] == 3
+    assert summary["process"]["unchanged"] == 3 and summary["process"]["events"] == {}
 
 
 def test_a_page_robots_txt_now_forbids_is_not_asked(tmp_path):
