@@ -219,7 +219,7 @@ def _robots_refusal(origin: _Origin, url: str, user_agent: str) -> str | None:
 
 
 def _get(origin: _Origin, path: str) -> tuple[int | None, bytes, str | None]:
-    """A plain GET of a small resource (robots.txt), capped at the crawl's page size cap."""
+    """A plain GET of robots.txt, read up to 512 KiB (Google reads the first 500 KiB)."""
     try:
         r = origin.pool.urlopen("GET", path, redirect=False, preload_content=False)
     except Exception as exc:  # any failure: the crawl takes over with its own handling

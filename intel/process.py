@@ -169,8 +169,6 @@ class Alongside:
     def __init__(self, proc: Any, conn: Any) -> None:
         self.proc = proc
         self.conn = conn
-        #: `share` was asked: the child stops by itself once its share is done
-        self.shared = False
 
     @classmethod
     def start(cls, data_dir: str | os.PathLike, watchlist: Any) -> Alongside | None:
@@ -236,22 +234,14 @@ def _alongside_main(data_dir: str, watchlist: Any, conn: Any) -> None:
 
 def _alongside_loop(store: Store, watchlist: Any, conn: Any, result: ProcessResult) -> None:
     # Lowest priority: the crawl (and anything else on the machine) comes first; the
-    # child only uses a core nobody else wants, and what it has not done by the end of
-    # the crawl is done by the loop after it, as without it.
+    # child only uses a core nobody else wants, and finishes (with a second process)
+    # what it has not done by the end of the crawl.
     os.nice(10)
     started = time.perf_counter()
     rules, us, weights = _context(store, watchlist)
     done = 0  # highest snapshot id handled: later polls look past it only
     wait = Alongside.POLL_MIN
     warm = False
-
-    def process(snap: Snapshot) -> None:
-        nonlocal warm
-        if not warm:  # not on a night of 304s
-            _warm_up()
-            warm = True
-        _process_safely(store, snap, rules, us, weights, result)
-
     while True:
         found = False
         message = None
@@ -263,7 +253,10 @@ def _alongside_loop(store: Store, watchlist: Any, conn: Any, result: ProcessResu
             message = _message(conn, 0)
             if message is not None:
                 break
-            process(snap)
+            if not warm:  # not on a night of 304s
+                _warm_up()
+                warm = True
+            _process_safely(store, snap, rules, us, weights, result)
             done = snap.id
             found = True
         if message is None:
@@ -276,7 +269,6 @@ def _alongside_loop(store: Store, watchlist: Any, conn: Any, result: ProcessResu
             todo = [s for s in store.pending_snapshots() if s.good]
             if todo and not warm:
                 _warm_up()
-                warm = True
             _finish(store, todo, rules, us, weights, result)
         result.seconds = time.perf_counter() - started
         return
