@@ -362,40 +362,13 @@ class Store:
 
     # -- snapshots -----------------------------------------------------------------------
 
-    def add_snapshot(
-        self,
-        run_id: int | None,
-        page_id: int,
-        *,
-        url: str,
-        final_url: str | None = None,
-        status: int | None,
-        headers: dict[str, str] | None = None,
-        body: bytes | None,
-        fetched_at: str,
-        error: str | None = None,
-        not_modified: bool = False,
-        probe: bool = False,
-    ) -> int:
-        """Record one fetch. A failed fetch has no body and says why in `error`."""
+    def add_snapshot(self, run_id: int | None, page_id: int, **fields: Any) -> int:
+        """Record one fetch (its fields: `_snapshot_row`). A failed fetch has no body and
+        says why in `error`."""
         with self.transaction() as c:
-            cur = c.execute(
-                _INSERT_SNAPSHOT,
-                _snapshot_row(
-                    run_id,
-                    page_id,
-                    url=url,
-                    final_url=final_url,
-                    status=status,
-                    headers=headers,
-                    body=body,
-                    fetched_at=fetched_at,
-                    error=error,
-                    not_modified=not_modified,
-                    probe=probe,
-                ),
+            return int(
+                c.execute(_INSERT_SNAPSHOT, _snapshot_row(run_id, page_id, **fields)).lastrowid
             )
-            return int(cur.lastrowid)
 
     def add_snapshots(self, run_id: int | None, fetches: list[tuple[int, dict[str, Any]]]) -> None:
         """Record many fetches, (page_id, fields of `add_snapshot`) each, in one transaction:

@@ -63,35 +63,46 @@ def outcome(data: Path) -> tuple[list, list]:
 
 
 def test_processing_alongside_the_crawl_gives_the_same_outcome(tmp_path):
+    # "alongside": the child takes part of the night during the crawl, then finishes the
+    # rest; "split": the crawl is over with the whole night pending, so the warm child
+    # forks and the two processes split the pages. Both must equal one loop after.
     def url(i: int) -> str:
         return f"https://rival{i}.example/"
 
     wl = parse_watchlist(watchlist_yaml(url))
     results = {}
-    for mode in ("after", "alongside"):
+    for mode in ("after", "alongside", "split"):
         data = tmp_path / mode
         for n in (1, 2):
             with Store.open(data) as store:
                 store.sync_watchlist(wl)
-            child = Alongside.start(data, wl) if mode == "alongside" else None
+                if mode == "split":
+                    night(store, wl, n, url)
+            if mode != "after":
+                Alongside.start(data, wl)
             with Store.open(data) as store:
-                night(store, wl, n, url)
-                if child is not None:  # give the child time to take some of the night
+                if mode != "split":
+                    night(store, wl, n, url)
+                if mode == "alongside":  # give the child time to take some of the night
                     deadline = time.monotonic() + 60
                     while time.monotonic() < deadline:
                         left = [s for s in store.pending_snapshots() if s.good]
                         if len(left) < N // 2:
                             break
                         time.sleep(0.05)
-                result = process_pending(store, wl)
+                result = process_pending(store, wl)  # "split": asked to finish at once
             assert result.processed == N + 1 and result.failed == 1
-            if child is not None:
+            if mode == "alongside":
                 assert 0 < result.during_crawl <= N  # the child did part of it, not the failure
+            if mode == "split":
+                # at least PARALLEL_MIN were left to finish: the two-process path ran
+                assert result.during_crawl <= N - PARALLEL_MIN
         results[mode] = outcome(data)
 
     events, rows = results["after"]
     assert len(events) == 4 and all("AI assistant" in e for e in events)
-    assert results["alongside"] == (events, rows)  # same events, same outcome per snapshot
+    # same events, same outcome per snapshot
+    assert results["alongside"] == (events, rows) == results["split"]
     assert not [r for r in rows if r[1] == "pending"]
 
 
@@ -129,33 +140,3 @@ def test_intel_run_path_processes_alongside_and_reports_it(tmp_path):
     assert 0 <= processed["during_crawl"] <= processed["processed"]
     with Store.open(data) as store:
         assert not store.pending_snapshots()
-
-
-def test_the_tail_split_between_two_processes_gives_the_same_outcome(tmp_path):
-    # The crawl is over with most of the night still pending: the warm child forks and
-    # the two split the pages. Same events, same outcome per snapshot as one loop.
-    def url(i: int) -> str:
-        return f"https://rival{i}.example/"
-
-    wl = parse_watchlist(watchlist_yaml(url))
-    results = {}
-    for mode in ("after", "split"):
-        data = tmp_path / mode
-        for n in (1, 2):
-            with Store.open(data) as store:
-                store.sync_watchlist(wl)
-                night(store, wl, n, url)
-            if mode == "split":
-                Alongside.start(data, wl)  # asked to finish at once, before it could start
-            with Store.open(data) as store:
-                result = process_pending(store, wl)
-            assert result.processed == N + 1 and result.failed == 1
-            if mode == "split":
-                # at least PARALLEL_MIN were left to finish: the two-process path ran
-                assert result.during_crawl <= N - PARALLEL_MIN
-        results[mode] = outcome(data)
-
-    events, rows = results["after"]
-    assert len(events) == 4
-    assert results["split"] == (events, rows)
-    assert not [r for r in rows if r[1] == "pending"]
