@@ -23,7 +23,7 @@ import logging
 import socket
 import time
 import urllib.request
-from collections import defaultdict, deque
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -64,6 +64,8 @@ class _Origin:
     scheme: str
     host: str
     port: int
+    #: its candidate pages
+    urls: list[str] = field(default_factory=list)
     pool: Any = None
     #: why none of this origin's pages can be asked here (they go to the crawl); set too
     #: when a question fails, so that a host that hangs or drops costs one timeout per
@@ -77,12 +79,12 @@ def revalidate(store: Store, watchlist: Watchlist, run_id: int | None) -> Revali
     started = time.perf_counter()
     result = Revalidation()
     static = {p.url for _, p in watchlist.pages() if p.render == "static"}
-    candidates = {
-        url: validators
-        for url, (came_from, validators) in store.revalidation_candidates().items()
+    page_ids: dict[str, int] = {}
+    candidates: dict[str, dict[str, str]] = {}
+    for url, (page_id, came_from, validators) in store.revalidation_candidates().items():
         # the stored version came from this very URL (as Scrapy spells it on the wire)
-        if url in static and came_from in (url, safe_url_string(url))
-    }
+        if url in static and came_from in (url, safe_url_string(url)):
+            page_ids[url], candidates[url] = page_id, validators
     if not candidates:
         return result
     import urllib3
@@ -92,16 +94,12 @@ def revalidate(store: Store, watchlist: Watchlist, run_id: int | None) -> Revali
     headers = {**DEFAULT_REQUEST_HEADERS, "User-Agent": user_agent}
     timeout = urllib3.Timeout(total=min(crawl.timeout, MAX_TIMEOUT))
     origins: dict[tuple[str, str, int], _Origin] = {}
-    by_origin: dict[tuple[str, str, int], list[str]] = defaultdict(list)
     for url in candidates:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         port = parts.port or (443 if scheme == "https" else 80)
         key = (scheme, (parts.hostname or "").lower(), port)
-        by_origin[key].append(url)
-        if key not in origins:
-            origins[key] = _Origin(scheme, key[1], port)
-    page_ids = {u: store.page_id(u) for u in candidates}
+        origins.setdefault(key, _Origin(scheme, key[1], port)).urls.append(url)
 
     workers = max(1, min(crawl.concurrency, len(candidates)))
     fetches = []
@@ -112,10 +110,9 @@ def revalidate(store: Store, watchlist: Watchlist, run_id: int | None) -> Revali
         # handful of tasks, not one per page (on loopback the hand-offs cost as much as
         # the requests).
         asking = []
-        for key, urls in by_origin.items():
-            origin = origins[key]
+        for origin in origins.values():
             queue: deque[str] = deque()
-            for url in urls:
+            for url in origin.urls:
                 why = origin.skip or _robots_refusal(origin, url, user_agent)
                 if why:
                     result.left[url] = why

@@ -204,7 +204,7 @@ def _revalidate(
     watchlist: Any, data_dir: str | Path, run_id: int | None, overrides: dict[str, Any]
 ) -> set[str]:
     """The pages a conditional GET settled before the crawl (stored as 304s; see
-    `crawlers.revalidate`). None when conditional GET or the pass is switched off."""
+    `crawlers.revalidate`); none when conditional GET or the pass is switched off."""
     from crawlers import settings as defaults
 
     def enabled(name: str) -> bool:

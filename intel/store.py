@@ -426,9 +426,9 @@ class Store:
         snap = self.last_good_snapshot(pid) if pid else None
         return _validators(snap.headers) if snap else {}
 
-    def revalidation_candidates(self) -> dict[str, tuple[str | None, dict[str, str]]]:
-        """Static pages a conditional GET alone may settle: URL -> (the URL their last good
-        version came from, its ETag / Last-Modified).
+    def revalidation_candidates(self) -> dict[str, tuple[int, str | None, dict[str, str]]]:
+        """Static pages a conditional GET alone may settle: URL -> (page id, the URL their
+        last good version came from, its ETag / Last-Modified).
 
         The caller checks that URL is the watched one (not a redirect target, not the feed
         a changelog advertises). A page qualifies when that version had validators and
@@ -444,12 +444,12 @@ class Store:
             "WHERE p.active = 1 AND p.render = 'static' AND s.error IS NULL AND "
             "(s.not_modified = 1 OR (s.status BETWEEN 200 AND 299 AND s.outcome = 'baseline'))"
         ).fetchall()
-        out: dict[str, tuple[str | None, dict[str, str]]] = {}
+        out: dict[str, tuple[int, str | None, dict[str, str]]] = {}
         for page_id, url in rows:
             snap = self.last_good_snapshot(page_id)
             validators = _validators(snap.headers) if snap is not None else None
             if validators:
-                out[url] = (snap.final_url, validators)
+                out[url] = (page_id, snap.final_url, validators)
         return out
 
     def recent_failures(self, page_id: int, limit: int = 30) -> int:
