@@ -437,7 +437,7 @@ def _process_one(
     extractor = core.get(snap.kind)
     prev = store.last_good_snapshot(snap.page_id, before=snap.id)
     if prev is not None and prev.content_hash == snap.content_hash:
-        store.save_processed(snap, outcome="unchanged")
+        store.save_processed(snap, outcome="unchanged", drop_body=True)
         result.unchanged += 1
         return
 

@@ -113,6 +113,12 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE snapshots ADD COLUMN probe INTEGER NOT NULL DEFAULT 0;
     """,
+    # 5: an unchanged 200 keeps no copy of its bytes: they are those of the page's last
+    #    good version, same SHA-256 (`Store.snapshot_body` finds them there)
+    """
+    UPDATE snapshots SET body = NULL
+    WHERE outcome = 'unchanged' AND body IS NOT NULL AND content_hash IS NOT NULL;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -387,10 +393,25 @@ class Store:
         return _snapshot(row) if row else None
 
     def snapshot_body(self, snapshot_id: int) -> bytes | None:
+        """The bytes fetched (None for a failure or a 304).
+
+        A fetch found unchanged keeps no copy of its own (`save_processed(drop_body=True)`):
+        its bytes are those of the page's earlier fetch with the same SHA-256.
+        """
         row = self.conn.execute(
-            "SELECT body FROM snapshots WHERE id = ?", (snapshot_id,)
+            "SELECT body, page_id, content_hash FROM snapshots WHERE id = ?", (snapshot_id,)
         ).fetchone()
-        return zlib.decompress(row[0]) if row and row[0] is not None else None
+        if row is None:
+            return None
+        body, page_id, digest = row
+        if body is None and digest is not None:
+            same = self.conn.execute(
+                "SELECT body FROM snapshots WHERE page_id = ? AND content_hash = ? "
+                "AND body IS NOT NULL AND id < ? ORDER BY id DESC LIMIT 1",
+                (page_id, digest, snapshot_id),
+            ).fetchone()
+            body = same[0] if same else None
+        return zlib.decompress(body) if body is not None else None
 
     def pending_snapshots(self) -> list[Snapshot]:
         """Snapshots not yet processed, oldest first (a killed run leaves them here)."""
@@ -522,8 +543,13 @@ class Store:
         events: Iterable[dict[str, Any]] = (),
         state: dict[str, Any] | None = None,
         found_at: str | None = None,
+        drop_body: bool = False,
     ) -> int:
-        """Store what processing one snapshot produced, atomically; returns new events stored."""
+        """Store what processing one snapshot produced, atomically; returns new events stored.
+
+        `drop_body`: the fetch is byte for byte an earlier one of the page (same SHA-256),
+        whose copy is kept: a page that never changes costs a row a night, not a body.
+        """
         found_at = found_at or _now()
         added = 0
         with self.transaction() as c:
@@ -557,7 +583,12 @@ class Store:
                 c.execute(
                     "UPDATE pages SET state = ? WHERE id = ?", (json.dumps(state), snap.page_id)
                 )
-            c.execute("UPDATE snapshots SET outcome = ? WHERE id = ?", (outcome, snap.id))
+            if drop_body:
+                c.execute(
+                    "UPDATE snapshots SET outcome = ?, body = NULL WHERE id = ?", (outcome, snap.id)
+                )
+            else:
+                c.execute("UPDATE snapshots SET outcome = ? WHERE id = ?", (outcome, snap.id))
         return added
 
     # -- events --------------------------------------------------------------------------
