@@ -7,6 +7,7 @@ import copy
 import feedparser
 import httpx
 
+from index.search import forget
 from index.web import create_app
 from index.writer import rebuild_index
 from tests.test_web import EVENTS, serving
@@ -17,9 +18,12 @@ def test_atom_feed_is_valid_and_filtered_like_search(tmp_path):
     events[0]["plan"] = "<script>alert(1)</script>Team"
     events[0]["why"] = "Price cut on <script>alert(1)</script>Team"
     rebuild_index(tmp_path / "index", events)
-    with serving(create_app(tmp_path / "index")) as base:
-        everything = httpx.get(f"{base}/feed.atom", timeout=10)
-        cuts = httpx.get(f"{base}/feed.atom", params={"type": "price_change"}, timeout=10)
+    try:
+        with serving(create_app(tmp_path / "index")) as base:
+            everything = httpx.get(f"{base}/feed.atom", timeout=10)
+            cuts = httpx.get(f"{base}/feed.atom", params={"type": "price_change"}, timeout=10)
+    finally:
+        forget(tmp_path / "index")  # the app's cached searcher holds the index files open
     assert everything.status_code == 200
     assert everything.headers["content-type"].startswith("application/atom+xml")
     assert b"<script>" not in everything.content  # escaped by the XML writer
