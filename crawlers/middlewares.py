@@ -64,19 +64,34 @@ UNREACHABLE = (
 # -- conditional GET ----------------------------------------------------------------------
 
 
-def load_validators(data_dir: str, urls: list[str]) -> dict[str, dict[str, str]]:
-    """ETag / Last-Modified of the last good snapshot of each URL (empty for new pages)."""
+def load_validators(data_dir: str, urls: list[str]) -> dict[str, tuple[str, dict[str, str]]]:
+    """Per watched URL: where its last good version was read from, and the ETag /
+    Last-Modified that response carried (new pages and pages without validators: none).
+
+    The validators of a changelog read through its feed are the feed's: they go with the
+    feed request, never with the page's own (an HTML page that happens to share the
+    feed's Last-Modified would answer 304 and hide the feed's new entries).
+    """
     from intel.store import Store
 
     with Store.open(data_dir) as store:
-        found = {url: store.last_validators(url) for url in urls}
-    return {url: v for url, v in found.items() if v}
+        found = {url: store.last_source(url) for url in urls}
+    out: dict[str, tuple[str, dict[str, str]]] = {}
+    for url, (source, content_type, validators) in found.items():
+        if not validators or source is None:
+            continue
+        if source != url and "html" not in content_type.lower():
+            out[url] = (source, validators)  # read from a feed: for the feed request only
+        else:
+            out[url] = (url, validators)  # the page itself (a redirect's target included)
+    return out
 
 
 class ConditionalGetMiddleware:
-    """Adds If-None-Match / If-Modified-Since to the first request of each watched page."""
+    """Adds If-None-Match / If-Modified-Since to the first request of each watched page,
+    or to the request for the feed it was read from."""
 
-    def __init__(self, validators: dict[str, dict[str, str]]) -> None:
+    def __init__(self, validators: dict[str, tuple[str, dict[str, str]]]) -> None:
         self.validators = validators
 
     @classmethod
@@ -90,11 +105,17 @@ class ConditionalGetMiddleware:
 
     def process_request(self, request: Request) -> None:
         url = request.meta.get("intel_url")
-        # Only the watched URL itself: a redirect target or a browser-rendered page
-        # answering 304 would leave us with nothing to compare.
-        if url != request.url or request.meta.get("playwright"):
+        # Only the watched URL itself, or the feed it advertises: a redirect target or a
+        # browser-rendered page answering 304 would leave us with nothing to compare.
+        if url is None or request.meta.get("playwright") or url not in self.validators:
             return
-        for name, value in conditional_headers(self.validators.get(url, {})).items():
+        source, validators = self.validators[url]
+        if request.meta.get("intel_feed"):
+            if request.url != source:
+                return  # another feed than last night's: fetch it whole
+        elif request.url != url or source != url:
+            return
+        for name, value in conditional_headers(validators).items():
             request.headers.setdefault(name, value)
 
 

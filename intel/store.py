@@ -443,9 +443,21 @@ class Store:
 
     def last_validators(self, url: str) -> dict[str, str]:
         """ETag / Last-Modified of the last good fetch of `url`, for a conditional GET."""
+        return self.last_source(url)[2]
+
+    def last_source(self, url: str) -> tuple[str | None, str, dict[str, str]]:
+        """Where the last good version of page `url` was read from: (that URL, its
+        Content-Type, its ETag / Last-Modified); (None, "", {}) for a page never fetched.
+
+        Not always `url` itself: a redirect's target, or the feed a changelog page
+        advertises. Validators belong to the URL that sent them.
+        """
         pid = self.page_id(url)
         snap = self.last_good_snapshot(pid) if pid else None
-        return _validators(snap.headers) if snap else {}
+        if snap is None:
+            return None, "", {}
+        headers = {k.lower(): v for k, v in snap.headers.items()}
+        return snap.final_url or snap.url, headers.get("content-type", ""), _validators(headers)
 
     def revalidation_candidates(self) -> dict[str, tuple[int, str | None, dict[str, str]]]:
         """Static pages a conditional GET alone may settle: URL -> (page id, the URL their

@@ -83,3 +83,58 @@ def test_discovered_feed_is_fetched_and_its_new_entry_reported(tmp_path):
         srv.routes["/changelog/feed.xml"] = atom([("AI release notes", "2026-11-20"), *old])
         assert night(wl, data).returncode == 0
         assert len(events(data)) == 1
+
+
+def test_the_feed_is_asked_with_its_own_validators_and_the_page_with_none_of_them(tmp_path):
+    # A changelog shell whose entries come from its feed: the HTML never changes, the feed
+    # does. Both were built at the same moment, so they share a Last-Modified date.
+    built, rebuilt = "Mon, 02 Nov 2026 09:00:00 GMT", "Fri, 20 Nov 2026 09:00:00 GMT"
+    old = [("Audit log export", "2026-11-02"), ("Dark mode", "2026-10-20")]
+
+    def feed(entries: list[tuple[str, str]], etag: str, modified: str) -> Route:
+        route = atom(entries)
+        route.etag, route.last_modified = etag, modified
+        return route
+
+    routes = {
+        "/robots.txt": robots(""),
+        "/changelog": page(HTML, last_modified=built),
+        "/changelog/feed.xml": feed(old, '"f1"', built),
+    }
+    with LocalServer(routes) as srv:
+        wl = tmp_path / "watchlist.yaml"
+        wl.write_text(
+            "crawl: {allow_private_networks: true, retries: 0}\n"
+            f"competitors: [{{name: Acme, pages: [{{url: '{srv.url('/changelog')}', kind: changelog}}]}}]\n"
+        )
+        data = tmp_path / "data"
+        assert night(wl, data).returncode == 0
+
+        # A new entry in the feed. The feed's validators must not make the unchanged HTML
+        # answer 304 (the feed, and its entry, would never be read).
+        srv.routes["/changelog/feed.xml"] = feed(
+            [("AI release notes", "2026-11-20"), *old], '"f2"', rebuilt
+        )
+        assert night(wl, data).returncode == 0
+        html_asks = srv.hits_for("/changelog")
+        assert "If-None-Match" not in html_asks[-1].headers
+        assert "If-Modified-Since" not in html_asks[-1].headers
+        assert [e["title"] for e in events(data)] == ["AI release notes"]
+
+        # Nothing new: the feed is asked "changed since?" with its own ETag and says 304.
+        feed_asks = len(srv.hits_for("/changelog/feed.xml"))
+        r = night(wl, data)
+        assert r.returncode == 0 and "1/1 pages fetched" in r.stdout
+        asked = srv.hits_for("/changelog/feed.xml")
+        assert len(asked) == feed_asks + 1
+        assert asked[-1].headers.get("If-None-Match") == '"f2"'
+        assert [e["title"] for e in events(data)] == ["AI release notes"]
+
+        # The next entry is read from the feed after a night of 304.
+        srv.routes["/changelog/feed.xml"] = feed(
+            [("SSO for everyone", "2026-11-27"), ("AI release notes", "2026-11-20"), *old],
+            '"f3"',
+            "Fri, 27 Nov 2026 09:00:00 GMT",
+        )
+        assert night(wl, data).returncode == 0
+        assert [e["title"] for e in events(data)] == ["SSO for everyone", "AI release notes"]

@@ -115,6 +115,7 @@ class WatchSpider(scrapy.Spider):
         if feed:
             meta = {k: v for k, v in response.meta.items() if k.startswith("intel_")}
             meta["intel_html_snapshot"] = fields
+            meta["intel_feed"] = True  # asked with the feed's own validators, if read before
             yield scrapy.Request(
                 feed,
                 callback=self.parse_feed,
@@ -155,8 +156,23 @@ class WatchSpider(scrapy.Spider):
         )
 
     def feed_failed(self, failure: Failure) -> Any:
-        """The feed could not be fetched: keep the HTML page that advertised it."""
+        """The feed could not be fetched: keep the HTML page that advertised it.
+
+        A 304 is no failure: the feed has not changed since the version read last time,
+        and the page is stored as not modified, as any page answering 304.
+        """
         request = failure.request  # type: ignore[attr-defined]
+        exc = failure.value
+        if isinstance(exc, HttpError) and exc.response.status == 304:
+            yield self._snapshot(
+                request.meta,
+                final_url=exc.response.url,
+                status=304,
+                headers=_headers(exc.response),
+                body=None,
+                not_modified=True,
+            )
+            return
         yield self._snapshot(request.meta, **request.meta["intel_html_snapshot"])
 
     def failed(self, failure: Failure) -> Any:
