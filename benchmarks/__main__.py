@@ -452,6 +452,22 @@ conditional GETs about 0.8 s (urllib3, ~0.75 ms of CPU each), storing and proces
   aliases call `inspect.stack()`, 0.48 s deep in the engine's start, 0.13 s before it.
 - `sync_watchlist` writes nothing when the store already matches (it ran twice a night).
 
+**Tried, fourth session, and not kept** (A/B on this box; each dropped for the reason given).
+- Playwright's driver started before Scrapy is imported, adopted by the handler: browser
+  7.6 -> 7.8 pages/s (medians of 5 interleaved pairs), through a Playwright internal.
+- No context route when the private-network guard is off (images and fonts left to
+  Chromium flags): ~0.3 CPU-s less per 50 pages, but preloaded fonts and media would load.
+- 10 or 16 pages at once instead of 6: more CPU per page, 7.6 / 7.1 / 6.9 pages/s.
+- A 100 ms quiet period instead of 250: 8.7-9.1 pages/s, but a page that pauses 200 ms
+  between two fetches (tests/test_browser_settle.py) would be stored half-built.
+- Chromium's `--single-process`: ~15% less Chromium CPU, 7.7-8.1 pages/s; unsupported
+  mode, where one renderer crash takes the whole browser down.
+- A one-loop stemming analyzer (same tokens as Whoosh's chain): 0.48 -> 0.36 CPU-s per
+  1,000 page texts, 3% of an index build: not worth a schema version.
+- Skipping interpreter teardown (`os._exit` after the exit handlers): unchanged night
+  2.28 -> 2.11 s, cold night no change; a write buffered past a command's end would be lost.
+- `text_lines` over `etree.iterwalk`: 5-13% of it, 2-3% of a pricing extraction.
+
 **Left.**
 - Scrapy's import (~0.5 s) on every night that has pages to fetch.
 - `noise.mask_volatile`'s regex substitutions are ~70% of `PageExtractor.diff`.
@@ -468,7 +484,12 @@ cold night does more than the bare spider by design (every page stored, extracte
 indexed, a second look at each new generic page, 1,251 requests for 1,000 pages), about
 14 CPU-seconds on 2 cores against the bare spider's ~4 on one, so on this 2-core box it
 is bounded near 0.6-0.75 of bare Scrapy's rate; the bare rate itself swings by a third
-with the other tenants' load between repeats.
+with the other tenants' load between repeats. Per process, one cold 1,000-page night
+(9.4 s): the main process 6.1 CPU-s (start-up, Scrapy, the store), extraction 4.8 (the
+alongside child 3.85, its fork for the tail 0.98), the two Whoosh writers 3.4: 15.7
+CPU-s, which two perfectly used cores finish in 7.9 s, while 0.8 of the bare spider's
+rate asks for 6.1-7.8 s. Only less work would reach it: the page-text index and the
+extractors (a changelog page ~7.6 ms) are the large items left.
 """
 
 
