@@ -441,10 +441,6 @@ class Store:
         pid = self.page_id(url)
         return bool(pid) and self.last_good_snapshot(pid) is not None
 
-    def last_validators(self, url: str) -> dict[str, str]:
-        """ETag / Last-Modified of the last good fetch of `url`, for a conditional GET."""
-        return self.last_source(url)[2]
-
     def last_source(self, url: str) -> tuple[str | None, str, dict[str, str]]:
         """Where the last good version of page `url` was read from: (that URL, its
         Content-Type, its ETag / Last-Modified); (None, "", {}) for a page never fetched.

@@ -41,7 +41,11 @@ def test_wal_mode_and_roundtrip_of_a_snapshot(tmp_path):
         assert st.snapshot_body(sid) == body
         raw = st.conn.execute("SELECT length(body) FROM snapshots WHERE id=?", (sid,)).fetchone()[0]
         assert raw < len(body) / 10  # stored compressed
-        assert st.last_validators("http://127.0.0.1:1/pricing") == {"etag": '"v1"'}
+        assert st.last_source("http://127.0.0.1:1/pricing") == (
+            "http://127.0.0.1:1/pricing",
+            "",
+            {"etag": '"v1"'},
+        )
         failed = st.add_snapshot(
             run,
             pid,
