@@ -33,6 +33,16 @@ def atom(entries: list[tuple[str, str]]) -> Route:
     return Route(body=body.encode(), headers={"Content-Type": "application/atom+xml"})
 
 
+def watch_changelog(srv: LocalServer, tmp_path: Path) -> tuple[Path, Path]:
+    """A watchlist of the server's /changelog page, and the data dir to run it with."""
+    wl = tmp_path / "watchlist.yaml"
+    wl.write_text(
+        "crawl: {allow_private_networks: true, retries: 0}\n"
+        f"competitors: [{{name: Acme, pages: [{{url: '{srv.url('/changelog')}', kind: changelog}}]}}]\n"
+    )
+    return wl, tmp_path / "data"
+
+
 def night(wl: Path, data: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "intel.cli", "run", "--watchlist", str(wl), "--data", str(data)],
@@ -56,12 +66,7 @@ def test_discovered_feed_is_fetched_and_its_new_entry_reported(tmp_path):
     old = [("Audit log export", "2026-11-02"), ("Dark mode", "2026-10-20")]
     routes = {"/robots.txt": robots(""), "/changelog": page(HTML), "/changelog/feed.xml": atom(old)}
     with LocalServer(routes) as srv:
-        wl = tmp_path / "watchlist.yaml"
-        wl.write_text(
-            "crawl: {allow_private_networks: true, retries: 0}\n"
-            f"competitors: [{{name: Acme, pages: [{{url: '{srv.url('/changelog')}', kind: changelog}}]}}]\n"
-        )
-        data = tmp_path / "data"
+        wl, data = watch_changelog(srv, tmp_path)
         assert night(wl, data).returncode == 0
         assert srv.hits_for("/changelog/feed.xml"), "the advertised feed was fetched"
         srv.routes["/changelog/feed.xml"] = atom([("AI release notes", "2026-11-20"), *old])
@@ -102,12 +107,7 @@ def test_the_feed_is_asked_with_its_own_validators_and_the_page_with_none_of_the
         "/changelog/feed.xml": feed(old, '"f1"', built),
     }
     with LocalServer(routes) as srv:
-        wl = tmp_path / "watchlist.yaml"
-        wl.write_text(
-            "crawl: {allow_private_networks: true, retries: 0}\n"
-            f"competitors: [{{name: Acme, pages: [{{url: '{srv.url('/changelog')}', kind: changelog}}]}}]\n"
-        )
-        data = tmp_path / "data"
+        wl, data = watch_changelog(srv, tmp_path)
         assert night(wl, data).returncode == 0
 
         # A new entry in the feed. The feed's validators must not make the unchanged HTML
