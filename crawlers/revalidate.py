@@ -26,7 +26,6 @@ import urllib.request
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -34,6 +33,7 @@ from w3lib.url import safe_url_string
 
 from crawlers import settings as defaults
 from crawlers.http_rules import DEFAULT_REQUEST_HEADERS, conditional_headers, refusal
+from intel.store import now_iso
 
 if TYPE_CHECKING:
     from intel.store import Store
@@ -131,7 +131,7 @@ def revalidate(store: Store, watchlist: Watchlist, run_id: int | None) -> Revali
                     "status": 304,
                     "headers": answer_headers,
                     "body": None,
-                    "fetched_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "fetched_at": now_iso(),
                     "not_modified": True,
                 }
                 fetches.append((page_ids[url], fields))

@@ -266,14 +266,14 @@ class Store:
         """
         with self.transaction() as c:
             c.execute("UPDATE runs SET status = 'interrupted' WHERE status = 'running'")
-            cur = c.execute("INSERT INTO runs (started_at) VALUES (?)", (started_at or _now(),))
+            cur = c.execute("INSERT INTO runs (started_at) VALUES (?)", (started_at or now_iso(),))
             return int(cur.lastrowid)
 
     def finish_run(self, run_id: int, summary: dict[str, Any], status: str = "ok") -> None:
         with self.transaction() as c:
             c.execute(
                 "UPDATE runs SET finished_at = ?, status = ?, summary = ? WHERE id = ?",
-                (_now(), status, json.dumps(summary, default=str), run_id),
+                (now_iso(), status, json.dumps(summary, default=str), run_id),
             )
 
     def runs(self, limit: int = 50) -> list[dict[str, Any]]:
@@ -558,7 +558,7 @@ class Store:
         `drop_body`: the fetch is byte for byte an earlier one of the page (same SHA-256),
         whose copy is kept: a page that never changes costs a row a night, not a body.
         """
-        found_at = found_at or _now()
+        found_at = found_at or now_iso()
         added = 0
         with self.transaction() as c:
             if extraction is not None:
@@ -726,7 +726,7 @@ class Store:
             "VALUES (?, ?, ?, 1, ?, ?) ON CONFLICT(event_id, target) DO UPDATE SET "
             "status = excluded.status, attempts = alerts.attempts + 1, "
             "last_error = excluded.last_error, sent_at = excluded.sent_at",
-            (event_id, target, "sent" if ok else "failed", error, _now() if ok else None),
+            (event_id, target, "sent" if ok else "failed", error, now_iso() if ok else None),
         )
 
     # -- small key/value state (index watermark, outbox bookkeeping) ----------------------
@@ -793,7 +793,8 @@ def _statements(script: str) -> list[str]:
     return [stmt.strip() for stmt in text.split(";") if stmt.strip()]
 
 
-def _now() -> str:
+def now_iso() -> str:
+    """Now, as every time column of the store holds it (UTC, to the second)."""
     from datetime import UTC, datetime
 
     return datetime.now(UTC).isoformat(timespec="seconds")

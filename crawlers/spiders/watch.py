@@ -8,13 +8,13 @@ cut off for size) carries its reason in `error` and no body, and the crawl goes 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import scrapy
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from crawlers.items import PageSnapshot
+from intel.store import now_iso
 from intel.watchlist import Watchlist, load_watchlist
 
 if TYPE_CHECKING:
@@ -41,10 +41,6 @@ def crawl_settings(watchlist: Watchlist) -> dict[str, Any]:
     if c.user_agent:
         out["USER_AGENT"] = c.user_agent
     return out
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class WatchSpider(scrapy.Spider):
