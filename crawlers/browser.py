@@ -35,13 +35,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import os
 import re
 import weakref
 from contextlib import suppress
 from functools import partial
 from urllib.parse import urljoin, urlsplit
-from urllib.request import getproxies
 
 from playwright.async_api import Error as PlaywrightError
 from scrapy.exceptions import IgnoreRequest
@@ -49,13 +47,20 @@ from scrapy.http import Headers, HtmlResponse
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
 from scrapy_playwright.page import PageMethod
+from scrapy_playwright.provider import PlaywrightBrowserProvider
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding
 
+from crawlers.browser_start import (
+    EarlyStart,
+    crawl_launch_options,
+    node_compile_cache,
+    use_node_compile_cache,
+)
 from crawlers.http_rules import is_ip, refusal
 from intel.browser_path import HINT
 from intel.errors import BrowserNotFound
-from intel.render import BLOCKABLE_URL, SETTLE_JS, is_crash, launch_options, settle, should_block
+from intel.render import BLOCKABLE_URL, SETTLE_JS, is_crash, settle, should_block
 
 logger = logging.getLogger(__name__)
 
@@ -93,13 +98,7 @@ def playwright_settings(watchlist) -> dict:
     """
     crawl = watchlist.crawl
     timeout_ms = float(crawl.timeout) * 1000
-    try:
-        launch, missing = launch_options(), None
-    except BrowserNotFound as exc:  # only the browser pages fail, each saying why
-        launch, missing = {}, str(exc)
-    proxy = proxy_from_env()
-    if proxy and launch:
-        launch["proxy"] = proxy
+    launch, missing = crawl_launch_options()
     return {
         "DOWNLOAD_HANDLERS": {"http": HANDLER, "https": HANDLER},
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
@@ -110,6 +109,7 @@ def playwright_settings(watchlist) -> dict:
         "PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT": timeout_ms,
         "PLAYWRIGHT_ABORT_REQUEST": abort_request,
         "PLAYWRIGHT_RESTART_DISCONNECTED_BROWSER": True,
+        "PLAYWRIGHT_BROWSER_PROVIDER": EarlyBrowserProvider,
         "INTEL_BROWSER_PAGE_TIMEOUT": float(crawl.timeout),
         "INTEL_BROWSER_PAGE_REUSE": PAGE_REUSE,
         "INTEL_BROWSER_MISSING": missing,
@@ -119,32 +119,6 @@ def playwright_settings(watchlist) -> dict:
         "INTEL_ALLOW_PRIVATE_NETWORKS": crawl.allow_private_networks,
         "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
     }
-
-
-def node_compile_cache() -> str:
-    """Where Node keeps the Playwright driver's compiled code between nights (user cache).
-
-    With it the driver starts on ~0.3 s less CPU (0.78 -> 0.48 s measured), on the
-    critical path of every night with browser pages; beside Playwright's own browsers.
-    """
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "intel-crawler", "node-compile-cache")
-
-
-def proxy_from_env() -> dict | None:
-    """`http_proxy`/`https_proxy` (and `no_proxy`) as Playwright's `proxy` launch option.
-
-    Scrapy's HttpProxyMiddleware sends the static pages through the environment's proxy;
-    the browser pages take the same way out.
-    """
-    proxies = getproxies()
-    server = proxies.get("http") or proxies.get("https")
-    if not server:
-        return None
-    out = {"server": server}
-    if proxies.get("no"):
-        out["bypass"] = proxies["no"]
-    return out
 
 
 def request_meta(page) -> dict:
@@ -165,6 +139,43 @@ def request_meta(page) -> dict:
         "playwright_page_methods": methods,
         "playwright_page_goto_kwargs": {"wait_until": "load"},
     }
+
+
+class EarlyBrowserProvider(PlaywrightBrowserProvider):
+    """scrapy-playwright's provider, adopting the driver and browser `intel.crawl` started
+    while Scrapy was imported (`crawlers.browser_start`); the plugin's own start without."""
+
+    def __init__(self, config) -> None:
+        super().__init__(config)
+        self._early_browser: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        early, config = EarlyStart.current, self.config
+        if early is not None:  # a browser of ours to launch, not one to connect to
+            local = config.browser_type_name == "chromium" and not (
+                config.cdp_url or config.connect_url
+            )
+            early = early.take(config.launch_options if local else None)
+        if early is None:
+            await super().start()
+            return
+        self.playwright_context_manager = early.manager
+        self.playwright = await early.playwright
+        self.browser_type = getattr(self.playwright, self.config.browser_type_name)
+        self._early_browser = early.browser
+
+    async def launch_browser(self):
+        early, self._early_browser = self._early_browser, None
+        if early is not None:
+            return await early  # its launch error, if any, is the launch error
+        return await super().launch_browser()
+
+    async def close(self) -> None:
+        early, self._early_browser = self._early_browser, None
+        if early is not None:  # never asked for (the crawl stopped first): close it too
+            with suppress(BaseException):
+                await (await early).close()
+        await super().close()
 
 
 class RenderedPageTooLarge(Exception):
@@ -218,9 +229,7 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         self.page_timeout = settings.getfloat("INTEL_BROWSER_PAGE_TIMEOUT", 30.0)
         self.page_reuse = settings.getint("INTEL_BROWSER_PAGE_REUSE", PAGE_REUSE)
         self.missing = settings.get("INTEL_BROWSER_MISSING")
-        self.prewarm = min(
-            self.config.max_pages_per_context, settings.getint("INTEL_BROWSER_PAGES", 0)
-        )
+        self.browser_pages = settings.getint("INTEL_BROWSER_PAGES", 0)
         self.allow_private = settings.getbool("INTEL_ALLOW_PRIVATE_NETWORKS")
         self.max_bytes = settings.getint("DOWNLOAD_MAXSIZE") or 0
         self.user_agent = settings.get("USER_AGENT")
@@ -256,23 +265,19 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         """The driver, the browser, the context and the pooled pages, opened in parallel."""
         if self.missing:
             return
-        if self.compile_cache and "NODE_COMPILE_CACHE" not in os.environ:
-            # Read by the driver's Node at start-up (`node_compile_cache`).
-            with suppress(OSError):
-                os.makedirs(self.compile_cache, exist_ok=True)
-                os.environ["NODE_COMPILE_CACHE"] = self.compile_cache
+        use_node_compile_cache(self.compile_cache)
         await self._launch()
-        if self.prewarm:
-            pages = await asyncio.gather(
-                *(self._new_page(CONTEXT, CONTEXT_KWARGS) for _ in range(self.prewarm)),
-                return_exceptions=True,
-            )
-            for page in pages:
-                if not isinstance(page, BaseException):
-                    self._idle.setdefault(CONTEXT, []).append(page)
-            failed = [p for p in pages if isinstance(p, BaseException)]
-            if failed:  # the pages will try again, and fail one by one saying why
-                logger.warning("could not pre-open %d browser pages: %s", len(failed), failed[0])
+        if self.browser_pages:
+            # The context now; each of the first requests opens its page in it, and renders
+            # the moment that page exists (pages opened all together first cost the first
+            # render ~0.2 s).
+            try:
+                async with self.context_launch_lock:
+                    if CONTEXT not in self.context_wrappers:
+                        await self._create_browser_context(CONTEXT, CONTEXT_KWARGS)
+            except Exception as exc:  # noqa: BLE001 - each page tries again and says why
+                if not isinstance(exc, BrowserNotFound):
+                    logger.warning("could not open the browser context: %s", exc)
 
     async def _create_browser_context(self, name, context_kwargs, spider=None):
         kwargs = dict(context_kwargs or {})
