@@ -8,9 +8,10 @@ Requests without `playwright: True` go through the handler's plain HTTP path.
 Why a handler of our own (`PooledPlaywrightHandler`, a subclass that keeps the
 plugin's driver, browser and context management, launch options and plain-HTTP path):
 
-- speed, on a 2-core machine: the driver, Chromium and a pool of warm pages start the
-  moment the handler is built, while Scrapy is still opening the spider (static pages
-  do not wait for them); pages are reused (the plugin opens and closes one per request,
+- speed, on a 2-core machine: the driver and Chromium start while Scrapy is imported
+  (`crawlers.browser_start`, adopted by `EarlyBrowserProvider`) or, when the crawl is
+  not started by `intel.crawl`, the moment the handler is built; the context is opened
+  while Scrapy opens the spider (static pages do not wait for it); pages are reused (the plugin opens and closes one per request,
   ~250 ms of CPU each); one context route is set once, and without the private-network
   guard only URLs that may be blocked reach Python; a page is rendered by a lean path
   (navigate, `wait_for`, settle, read the DOM) instead of the plugin's, which costs a
@@ -114,7 +115,7 @@ def playwright_settings(watchlist) -> dict:
         "INTEL_BROWSER_PAGE_REUSE": PAGE_REUSE,
         "INTEL_BROWSER_MISSING": missing,
         "INTEL_NODE_COMPILE_CACHE": node_compile_cache(),
-        # Pages to open while Scrapy starts: no more than the night will use.
+        # Browser pages of the night: with none, no context is opened ahead of a request.
         "INTEL_BROWSER_PAGES": sum(p.render == "browser" for _, p in watchlist.pages()),
         "INTEL_ALLOW_PRIVATE_NETWORKS": crawl.allow_private_networks,
         "DOWNLOAD_MAXSIZE": crawl.max_page_bytes,
@@ -262,7 +263,7 @@ class PooledPlaywrightHandler(ScrapyPlaywrightDownloadHandler):
         self._start_warm_up()
 
     async def _warm_up(self) -> None:
-        """The driver, the browser, the context and the pooled pages, opened in parallel."""
+        """The driver, the browser and the context, ready before the first browser page."""
         if self.missing:
             return
         use_node_compile_cache(self.compile_cache)
