@@ -452,9 +452,26 @@ conditional GETs about 0.8 s (urllib3, ~0.75 ms of CPU each), storing and proces
   aliases call `inspect.stack()`, 0.48 s deep in the engine's start, 0.13 s before it.
 - `sync_watchlist` writes nothing when the store already matches (it ran twice a night).
 
+**Fixed, fifth session (browser pages).** 50 JavaScript pages (`bench_browser`), medians
+of 5 interleaved runs against the previous commit: 7.3 -> 9.2 pages/s, 10.5 -> 8.3 CPU-s.
+- Chromium flags (`intel.render.CHROMIUM_ARGS`): compositing on each renderer's main
+  thread (`--disable-threaded-compositing --disable-threaded-animation`), the GPU and
+  network services inside the browser process (`--in-process-gpu`,
+  `NetworkServiceInProcess2`): ~2 CPU-s less per 50 pages, mostly renderers and the GPU
+  process. `--disable-site-isolation-trials` and a 720 px viewport: no measurable gain.
+- The Playwright driver and Chromium start while Scrapy is imported
+  (`crawlers.browser_start`): the imports run in a thread while the event loop the
+  crawl will use boots the driver and the browser, which the handler adopts through
+  scrapy-playwright's `PLAYWRIGHT_BROWSER_PROVIDER`. The last session's try started only
+  the driver, through a Playwright internal, and gained 3%. The first page is now stored
+  ~1.6-2.1 s after the crawl starts (imports included) instead of ~2.5 s.
+- Pages are opened by the first requests, each rendering as soon as its own page exists,
+  instead of six opened together before any render (~0.2 s).
+
 **Tried, fourth session, and not kept** (A/B on this box; each dropped for the reason given).
 - Playwright's driver started before Scrapy is imported, adopted by the handler: browser
-  7.6 -> 7.8 pages/s (medians of 5 interleaved pairs), through a Playwright internal.
+  7.6 -> 7.8 pages/s (medians of 5 interleaved pairs), through a Playwright internal
+  (done differently in the fifth session, above).
 - No context route when the private-network guard is off (images and fonts left to
   Chromium flags): ~0.3 CPU-s less per 50 pages, but preloaded fonts and media would load.
 - 10 or 16 pages at once instead of 6: more CPU per page, 7.6 / 7.1 / 6.9 pages/s.
@@ -490,6 +507,15 @@ alongside child 3.85, its fork for the tail 0.98), the two Whoosh writers 3.4: 1
 CPU-s, which two perfectly used cores finish in 7.9 s, while 0.8 of the bare spider's
 rate asks for 6.1-7.8 s. Only less work would reach it: the page-text index and the
 extractors (a changelog page ~7.6 ms) are the large items left.
+
+**The page-text index is the one item that large.** The same 1,000 page texts (1.6 KB of
+text each) take Whoosh 2.43 CPU-s to index in one process (1.53 s wall in two), and
+SQLite's FTS5 (porter tokenizer, in-memory) 0.036 s. Page texts in FTS5, events in Whoosh,
+would take ~3 CPU-s off a cold 1,000-page night (about 15.7 -> 12.5), the first figure
+that two cores could finish within 0.8 of the bare spider's time. It means a second
+search backend: `intel search --pages` would merge two rankings (FTS5's bm25 and
+Whoosh's BM25F are not on one scale) and translate Whoosh's query language for the page
+side. Not started: it is a change to search, not a fix of a hot spot.
 """
 
 
