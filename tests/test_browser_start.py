@@ -8,7 +8,11 @@ options, or never taken, is shut down rather than left running beside the crawl.
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from scrapy.settings import Settings
@@ -16,10 +20,13 @@ from scrapy_playwright.handler import Config
 
 from crawlers.browser import EarlyBrowserProvider, playwright_settings
 from crawlers.browser_start import EarlyStart, crawl_launch_options, started_with
+from intel.store import Store
 from intel.watchlist import parse_watchlist
 from tests.test_browser import JsSite, needs_browser, prices
 
 pytestmark = [pytest.mark.browser, needs_browser]
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def provider_for(base: str, **overrides) -> EarlyBrowserProvider:
@@ -122,3 +129,38 @@ def test_an_import_that_fails_shuts_the_start_down_and_is_raised(loop) -> None:
     with pytest.raises(ImportError, match="no module named scrapy"):
         started_with(broken, options)
     assert EarlyStart.current is None
+
+
+def test_a_crawl_renders_with_the_early_browser_and_recovers_from_its_crash(tmp_path) -> None:
+    """`intel crawl` as cron runs it, browser started early: killed mid-render, a new one
+    is launched and the page retried once, and every browser page is stored rendered."""
+    with JsSite() as site:
+        site.crash_once = True
+        watchlist = tmp_path / "watchlist.yaml"
+        watchlist.write_text(
+            "crawl: {allow_private_networks: true, timeout: 10}\n"
+            "competitors:\n  - name: Examplo\n    pages:\n"
+            f"      - {{url: {site.base}/pricing, kind: pricing, render: browser}}\n"
+            f"      - {{url: {site.base}/crash/pricing, kind: pricing, render: browser}}\n"
+        )
+        data = tmp_path / "data"
+        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+        proc = subprocess.run(
+            [sys.executable, "-m", "intel.cli", "crawl", "-w", str(watchlist), "--data", str(data)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        assert "2/2 pages fetched" in proc.stdout + proc.stderr
+        assert site.hits.count("/crash/api/plans.json") == 2  # killed once, then retried
+    with Store.open(data) as store:
+        rendered = {
+            page["url"]: store.snapshot_body(store.last_good_snapshot(page["id"]).id)
+            for page in store.pages()
+        }
+    assert len(rendered) == 2
+    for body in rendered.values():
+        assert "$49 per month" in prices(body.decode("utf-8"))
