@@ -11,12 +11,13 @@ plugin's driver, browser and context management, launch options and plain-HTTP p
 - speed, on a 2-core machine: the driver and Chromium start while Scrapy is imported
   (`crawlers.browser_start`, adopted by `EarlyBrowserProvider`) or, when the crawl is
   not started by `intel.crawl`, the moment the handler is built; the context is opened
-  while Scrapy opens the spider (static pages do not wait for it); pages are reused (the plugin opens and closes one per request,
-  ~250 ms of CPU each); one context route is set once, and without the private-network
-  guard only URLs that may be blocked reach Python; a page is rendered by a lean path
-  (navigate, `wait_for`, settle, read the DOM) instead of the plugin's, which costs a
-  dozen more driver round trips per page (re-routing, header rewrites, a listener
-  fetching every response's headers, a load-state wait after each page method);
+  while Scrapy opens the spider (static pages do not wait for it); pages are reused
+  (the plugin opens and closes one per request, ~250 ms of CPU each); one context route
+  is set once, and without the private-network guard only URLs that may be blocked
+  reach Python; a page is rendered by a lean path (navigate, `wait_for`, settle, read
+  the DOM) instead of the plugin's, which costs a dozen more driver round trips per page
+  (re-routing, header rewrites, a listener fetching every response's headers, a
+  load-state wait after each page method);
 - safety: unless the watchlist allows private networks, every request Chromium makes
   (sub-requests, iframes, WebSockets, each redirect hop) passes the static crawl's
   `refusal()` before it is sent, and a rendered DOM over `max_page_bytes` fails the

@@ -12,6 +12,7 @@ reaches stderr. `verbose=True` puts them on stderr too.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -225,7 +226,12 @@ def _start_browser_while(
     browser_pages = any(
         p.render == "browser" and p.url not in settled for _, p in watchlist.pages()
     )
-    if not browser_pages or "PLAYWRIGHT_LAUNCH_OPTIONS" in overrides:
+    if (
+        not browser_pages
+        or "PLAYWRIGHT_LAUNCH_OPTIONS" in overrides
+        # A reactor already running on another loop would never run what starts here.
+        or "twisted.internet.reactor" in sys.modules
+    ):
         imports()
         return None
     from crawlers.browser_start import crawl_launch_options, started_with
@@ -234,7 +240,12 @@ def _start_browser_while(
     if missing:
         imports()
         return None
-    return started_with(imports, launch)
+
+    def imports_and_handler() -> None:
+        imports()
+        import crawlers.browser  # noqa: F401 - the download handler, imported by Scrapy next
+
+    return started_with(imports_and_handler, launch)
 
 
 def _revalidate(
