@@ -8,11 +8,7 @@ options, or never taken, is shut down rather than left running beside the crawl.
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import threading
-from pathlib import Path
 
 import pytest
 from scrapy.settings import Settings
@@ -23,10 +19,9 @@ from crawlers.browser_start import EarlyStart, crawl_launch_options, started_wit
 from intel.store import Store
 from intel.watchlist import parse_watchlist
 from tests.test_browser import JsSite, needs_browser, prices
+from tests.test_crawl import intel_crawl
 
 pytestmark = [pytest.mark.browser, needs_browser]
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def provider_for(base: str, **overrides) -> EarlyBrowserProvider:
@@ -144,15 +139,7 @@ def test_a_crawl_renders_with_the_early_browser_and_recovers_from_its_crash(tmp_
             f"      - {{url: {site.base}/crash/pricing, kind: pricing, render: browser}}\n"
         )
         data = tmp_path / "data"
-        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-        proc = subprocess.run(
-            [sys.executable, "-m", "intel.cli", "crawl", "-w", str(watchlist), "--data", str(data)],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        proc = intel_crawl(watchlist, data)
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert "2/2 pages fetched" in proc.stdout + proc.stderr
         assert site.hits.count("/crash/api/plans.json") == 2  # killed once, then retried
