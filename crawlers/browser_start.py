@@ -85,7 +85,8 @@ class EarlyStart:
         self.browser = loop.create_task(self._launch())
         for task in (self.playwright, self.browser):  # raised to whoever awaits it, if anyone
             task.add_done_callback(_retrieve)
-        self.adopted = False
+        #: handed to the handler, or shut down by it (other options): not ours to close
+        self.taken = False
 
     async def _launch(self) -> Any:
         playwright = await self.playwright
@@ -95,10 +96,10 @@ class EarlyStart:
         """This start, if it was made with `options`; else None (it is then shut down)."""
         if EarlyStart.current is self:
             EarlyStart.current = None
+        self.taken = True
         if options != self.options:
             self.loop.create_task(self.close())
             return None
-        self.adopted = True
         return self
 
     async def close(self) -> None:
@@ -118,7 +119,7 @@ class EarlyStart:
         """After the crawl: shut down a start the handler never took (the crawl failed early)."""
         if EarlyStart.current is self:
             EarlyStart.current = None
-        if not self.adopted and not self.loop.is_closed() and not self.loop.is_running():
+        if not self.taken and not self.loop.is_closed() and not self.loop.is_running():
             with suppress(Exception):
                 self.loop.run_until_complete(asyncio.wait_for(self.close(), 10))
 
