@@ -242,7 +242,7 @@ def main() -> None:
     if args.rebuild or writer.check_index(index_dir):
         with Store.open(data_dir) as store:
             t0, c0 = time.perf_counter(), _cpu()
-            events, pages = store.events(), writer.pages_with_text(store)
+            events, pages = store.events(), list(writer.pages_with_text(store))
             read = time.perf_counter() - t0
             summary = writer.rebuild_index(
                 index_dir, events, pages, procs=args.procs, digest=writer.judgement_digest(store)

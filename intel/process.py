@@ -24,6 +24,7 @@ import os
 import select
 import time
 from collections import Counter, deque
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -164,7 +165,7 @@ class Alongside:
 
     _running: dict[str, Alongside] = {}
     #: how long the child sleeps when no new snapshot is there (it backs off to the max)
-    POLL_MIN, POLL_MAX = 0.02, 0.5
+    POLL_MIN, POLL_MAX = 0.02, 0.05
 
     def __init__(self, proc: Any, conn: Any) -> None:
         self.proc = proc
@@ -239,9 +240,11 @@ def _alongside_loop(store: Store, watchlist: Any, conn: Any, result: ProcessResu
     os.nice(10)
     started = time.perf_counter()
     rules, us, weights = _context(store, watchlist)
+    # Now, while the parent imports and starts Scrapy (~1 s before the first page is
+    # stored): the child exists only when pages are left to fetch after revalidation.
+    _warm_up()
     done = 0  # highest snapshot id handled: later polls look past it only
     wait = Alongside.POLL_MIN
-    warm = False
     while True:
         found = False
         message = None
@@ -253,9 +256,6 @@ def _alongside_loop(store: Store, watchlist: Any, conn: Any, result: ProcessResu
             message = _message(conn, 0)
             if message is not None:
                 break
-            if not warm:  # not on a night of 304s
-                _warm_up()
-                warm = True
             _process_safely(store, snap, rules, us, weights, result)
             done = snap.id
             found = True
@@ -267,8 +267,6 @@ def _alongside_loop(store: Store, watchlist: Any, conn: Any, result: ProcessResu
         result.during_crawl = result.processed
         if message == "finish":
             todo = [s for s in store.pending_snapshots() if s.good]
-            if todo and not warm:
-                _warm_up()
             _finish(store, todo, rules, us, weights, result)
         result.seconds = time.perf_counter() - started
         return
@@ -282,22 +280,33 @@ def _finish(
     weights: dict[str, float],
     result: ProcessResult,
 ) -> None:
-    """Process `todo` in snapshot order; with many, in two processes splitting the pages.
+    """Process `todo` in snapshot order; with many, in two processes sharing the pages.
 
     The fork is of this warm process (extractors loaded), so the second process starts
-    at once. Pages go to one side or the other by turns in the order they first appear,
-    so both get the same mix of kinds. The forked side opens its own store connection
+    at once. Each side claims the next page not yet claimed (all of its snapshots, in
+    order) until none is left, so a side that drew costly pages (a long changelog) does
+    not leave the other idle at the end. The forked side opens its own store connection
     and leaves by `os._exit`, never touching (nor closing) the one it inherited.
     """
     if len(todo) < PARALLEL_MIN or (os.cpu_count() or 1) < 2:
         for snap in todo:
             _process_safely(store, snap, rules, us, weights, result)
         return
-    side: dict[int, int] = {}
+    by_page: dict[int, list[Snapshot]] = {}
     for snap in todo:
-        side.setdefault(snap.page_id, len(side) % 2)
-    ours = [s for s in todo if side[s.page_id] == 0]
-    theirs = [s for s in todo if side[s.page_id] == 1]
+        by_page.setdefault(snap.page_id, []).append(snap)
+    pages = list(by_page.values())
+    claimed = multiprocessing.Value("i", 0)  # shared memory: the fork sees the same counter
+
+    def claim() -> Iterator[Snapshot]:
+        while True:
+            with claimed.get_lock():
+                i = claimed.value
+                claimed.value = i + 1
+            if i >= len(pages):
+                return
+            yield from pages[i]
+
     receive, send = multiprocessing.Pipe(duplex=False)
     pid = os.fork()
     if pid == 0:  # the second process
@@ -306,14 +315,14 @@ def _finish(
             receive.close()
             other = ProcessResult()
             with Store.open(store.data_dir) as own:
-                for snap in theirs:
+                for snap in claim():
                     _process_safely(own, snap, rules, us, weights, other)
             send.send(other)
             code = 0
         finally:
             os._exit(code)
     send.close()
-    for snap in ours:
+    for snap in claim():
         _process_safely(store, snap, rules, us, weights, result)
     try:
         other = receive.recv()

@@ -57,7 +57,12 @@ def night(store: Store, wl, n: int, url) -> None:
 
 def outcome(data: Path) -> tuple[list, list]:
     with Store.open(data) as store:
-        events = sorted(json.dumps(e, sort_keys=True) for e in store.events())
+        # Without the store's event ids: two processes finishing a night store their
+        # events as they go, so which page's event gets the lower id depends on timing.
+        events = sorted(
+            json.dumps({k: v for k, v in e.items() if k != "id"}, sort_keys=True)
+            for e in store.events()
+        )
         rows = store.conn.execute("SELECT id, outcome FROM snapshots ORDER BY id").fetchall()
     return events, rows
 
