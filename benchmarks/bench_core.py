@@ -79,9 +79,9 @@ def _forget_texts() -> None:
     and the repeats run the same pairs again: left warm, the cache would answer for text
     a real page pays for.
     """
-    from intel.extract.noise import normalize_text
+    from intel.extract.noise import forget_normalized
 
-    normalize_text.cache_clear()
+    forget_normalized()
 
 
 def run(pairs: int = 200, repeats: int = 3, log=print) -> dict:

@@ -191,7 +191,6 @@ def mask_volatile(text: str) -> str:
     return text
 
 
-@lru_cache(maxsize=16384)
 def normalize_text(text: str) -> str:
     """The comparison key of a piece of text.
 
@@ -199,11 +198,21 @@ def normalize_text(text: str) -> str:
     vs straight quotes; a non-breaking space) get the same key. The key is for comparing
     only: show the original text to people.
 
-    Cached: a page's diff keys each sentence of both nights, shows the same sentences
-    again and learns from its blocks, and two nights of a page share most of their text.
-    The ~25 volatile-span regexes were over half of a generic page's extract + diff +
-    learn; a cache hit is a dict lookup.
+    Cached up to `_CACHED_CHARS`: a page's diff keys each sentence of both nights, shows
+    the same sentences again and learns from its blocks, and two nights of a page share
+    most of their text. The ~25 volatile-span regexes were over half of a generic page's
+    extract + diff + learn; a hit is a dict lookup. Long texts (legal copy) are computed
+    each time, so the cache stays a few MB at most.
     """
+    if len(text) > _CACHED_CHARS:
+        return _normalize(text)
+    return _normalize_cached(text)
+
+
+_CACHED_CHARS = 1000
+
+
+def _normalize(text: str) -> str:
     if not text:
         return ""
     s = unicodedata.normalize("NFKC", text).translate(_FOLD)
@@ -211,6 +220,14 @@ def normalize_text(text: str) -> str:
     s = s.casefold()
     s = " ".join(s.split())
     return s.strip(" .,;:!?·|-–—•*")
+
+
+_normalize_cached = lru_cache(maxsize=8192)(_normalize)
+
+
+def forget_normalized() -> None:
+    """Empty normalize_text's cache (benchmarks: each page pays for its own text)."""
+    _normalize_cached.cache_clear()
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9¿¡])")
