@@ -539,7 +539,9 @@ def main() -> int:
         from benchmarks import bench_core
 
         log("core: extract + diff + classify")
-        res["core"] = bench_core.run(pairs=60 if args.quick else 200, repeats=3, log=log)
+        res["core"] = bench_core.run(
+            pairs=60 if args.quick else 200, repeats=1 if args.quick else 5, log=log
+        )
     if "crawl" in only:
         from benchmarks import bench_crawl
 
