@@ -266,8 +266,9 @@ def report(m: dict, res: dict, args: argparse.Namespace, seconds: float) -> str:
             "",
             "`benchmarks/bench_core.py`: pairs of two nights of the same synthetic page (a price "
             "moved / a release added / a feature added / a headline changed). Per pair: extract "
-            "both, diff, learn, classify. Pairs per CPU second of one process. The nightly "
-            "job extracts only the new page (the old extraction is stored): next column.",
+            "both, diff, learn, classify. Pairs per CPU second of one process; 5 repeats that "
+            "go round the kinds in turn; the text-key cache is emptied before each pair. The "
+            "nightly job extracts only the new page (the old extraction is stored): next column.",
             "",
             "| kind | page size | pairs/s per core (CPU) | pairs/s (wall) | old extraction "
             "stored: pairs/s per core | events/pair |",
@@ -468,6 +469,32 @@ of 5 interleaved runs against the previous commit: 7.3 -> 9.2 pages/s, 10.5 -> 8
 - Pages are opened by the first requests, each rendering as soon as its own page exists,
   instead of six opened together before any render (~0.2 s).
 
+**Fixed, sixth session (the cold night's packing; the core).**
+- `noise.normalize_text` is cached (texts up to 1,000 characters, 8,192 of them): a
+  generic page's diff keyed every sentence of both nights, keyed them again to show them,
+  and `learn` keyed its blocks, so the ~25 volatile-span regexes ran four times over
+  mostly the same text: over half of the page kind's extract + diff + learn. Core, page
+  kind: 70 -> 155-225 pairs/s per core. `bench_core` empties the cache before each pair,
+  so a pair gains only from its own repeated text, not from its neighbours' template.
+- `bench_core` takes 5 repeats that go round the kinds in turn: the same code gave the
+  pricing kind 190-213 in one run and 280-300 in another an hour later, as other tenants'
+  load came and went; a burst now costs each kind one sample.
+- The alongside child warms its extractors as soon as it is forked, while Scrapy is
+  imported (it waited for the first stored page), and polls every 50 ms at most (was
+  500 ms).
+- The tail's two processes claim pages from a shared counter instead of splitting them
+  up front: one side used to finish ~0.25 s before the other (a changelog page costs
+  twice a features page).
+- A rebuild reads the page texts from the store while its writer processes index the
+  first ones (`index.writer.PageTexts`, with a length hint): ~0.3 s of one core less
+  between the tail and the writers.
+- Timeline of a cold 1,000-page night after these (cores busy per 250 ms, from /proc):
+  0-1.8 s one core (start-up, Scrapy's import and first responses, the child warming),
+  then both cores to the end of the index build, but for ~0.3 s before the writers start
+  and ~0.3 s of exit. Three interleaved pairs of `bench_crawl --pages 1000`: cold / bare
+  0.57-0.70 before, 0.61-0.69 after; cold pages/s 95-107 before, 102-111 after. Within the
+  box's noise: what is left of the cold night is its work, not idle cores.
+
 **Tried, fourth session, and not kept** (A/B on this box; each dropped for the reason given).
 - Playwright's driver started before Scrapy is imported, adopted by the handler: browser
   7.6 -> 7.8 pages/s (medians of 5 interleaved pairs), through a Playwright internal
@@ -487,7 +514,7 @@ of 5 interleaved runs against the previous commit: 7.3 -> 9.2 pages/s, 10.5 -> 8
 
 **Left.**
 - Scrapy's import (~0.5 s) on every night that has pages to fetch.
-- `noise.mask_volatile`'s regex substitutions are ~70% of `PageExtractor.diff`.
+- `noise.mask_volatile`'s regex substitutions on text seen once (now cached for repeats).
 - Index rebuild speed (~400 documents per CPU second); Whoosh's segment merges are most
   of the nightly update that remains.
 - A first night fetches 1,251 requests for 1,000 pages (robots.txt, and the second look
