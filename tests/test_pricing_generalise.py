@@ -271,3 +271,42 @@ def test_the_words_before_a_yearly_total_give_the_monthly_price_its_terms() -> N
         (99.0, "USD", "month", "annual"),
         (1188.0, "USD", "year", "annual"),
     )
+
+
+TOGGLE = """<div role="tablist"><button>Monthly</button><button>Annual (save 20%)</button></div>
+<div class="cards"><div class="card"><h3>Solo</h3>
+<span class="price" data-monthly="{solo}" data-annual="10">$<span class="amt">{solo}</span>/mo</span></div>
+<div class="card"><h3>Crew</h3>
+<span class="price" data-monthly="30" data-annual="24">$<span class="amt">30</span>/mo</span></div></div>"""
+
+
+def test_bare_toggle_amounts_keep_the_currency_and_period_shown_around_them() -> None:
+    # The toggle's attributes hold bare numbers; "$" and "/mo" are only in the markup.
+    plans = _plans(_page(TOGGLE.format(solo=12)))
+    assert _price(plans["Solo"]) == (
+        (12.0, "USD", "month", "monthly"),
+        (10.0, "USD", "month", "annual"),
+    )
+    assert _price(plans["Crew"]) == (
+        (30.0, "USD", "month", "monthly"),
+        (24.0, "USD", "month", "annual"),
+    )
+    moves = _diff(_page(TOGGLE.format(solo=12)), _page(TOGGLE.format(solo=15)))
+    assert [
+        (m["type"], m["plan"], m["old_price"], m["new_price"], m["billing"]) for m in moves
+    ] == [("price_change", "Solo", 12.0, 15.0, "monthly")]
+
+
+DEFINITIONS = """<h1>Pricing</h1><dl class="pricing"><dt>Hobby</dt><dd>Free</dd>
+<dt>Pro</dt><dd>{pro} per month</dd><dt>Team</dt><dd>$49 per month</dd></dl>"""
+
+
+def test_a_definition_list_names_each_price_by_its_term() -> None:
+    plans = _plans(_page(DEFINITIONS.format(pro="$12")))
+    assert list(plans) == ["Hobby", "Pro", "Team"]
+    assert plans["Hobby"]["free"]
+    assert _price(plans["Pro"]) == ((12.0, "USD", "month", None),)
+    moves = _diff(_page(DEFINITIONS.format(pro="$12")), _page(DEFINITIONS.format(pro="$15")))
+    assert [(m["type"], m["plan"], m["old_price"], m["new_price"]) for m in moves] == [
+        ("price_change", "Pro", 12.0, 15.0)
+    ]

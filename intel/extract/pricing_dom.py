@@ -228,7 +228,7 @@ def expand_toggles(root: etree._Element) -> None:
                 for k, v in list(el.attrib.items()):
                     if k.startswith("data-") and billing_of_token(k[5:]) == b:
                         value = v
-                if value is not None:
+                if value is not None and not _swap_amount(el, value, _bare_amounts(el)):
                     for child in list(el):
                         el.remove(child)
                     el.text = value
@@ -237,6 +237,45 @@ def expand_toggles(root: etree._Element) -> None:
             block.append(clone)
         wrapper.tail = line.tail
         parent.replace(line, wrapper)
+
+
+_BARE_AMOUNT = re.compile(r"\s*(\d+(?:[.,]\d+)?)\s*")
+_SHOWN_AMOUNT = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+def _bare_amounts(el: etree._Element) -> set[str]:
+    """The bare amounts of `el`'s billing data attributes (`data-monthly="12"` gives "12")."""
+    out = set()
+    for k, v in el.attrib.items():
+        m = _BARE_AMOUNT.fullmatch(v)
+        if m and k.startswith("data-") and billing_of_token(k[5:]):
+            out.add(m.group(1))
+    return out
+
+
+def _swap_amount(el: etree._Element, value: str, shown: set[str]) -> bool:
+    """Put a bare amount (`data-annual="10"`) in place of the amount `el` shows.
+
+    `<span data-monthly="12" data-annual="10">$<b>12</b>/mo</span>`: the currency and the
+    period around the shown amount are kept ("$10/mo", not "10"). The shown amount is
+    found as one of the variants' own amounts, so "Save 20%" beside it is left alone.
+    False when `value` is not a bare amount or no variant's amount is shown.
+    """
+    m = _BARE_AMOUNT.fullmatch(value)
+    if not m or not shown:
+        return False
+    nodes: list[tuple[etree._Element, str]] = [(el, "text")]
+    for d in el.iterdescendants():
+        nodes += [(d, "text"), (d, "tail")]
+    for node, attr in nodes:
+        text = getattr(node, attr)
+        if not text:
+            continue
+        for hit in _SHOWN_AMOUNT.finditer(text):
+            if hit.group() in shown:
+                setattr(node, attr, text[: hit.start()] + m.group(1) + text[hit.end() :])
+                return True
+    return False
 
 
 def _has_structure(el: etree._Element) -> bool:
@@ -418,6 +457,13 @@ def _name_text(el: etree._Element) -> str:
 
 def name_of(card: etree._Element) -> str | None:
     """The plan name of a card: its first heading that is not a price, badge or billing word."""
+    if card.tag == "dd":
+        # A definition list names each value by the term before it: <dt>Pro</dt><dd>$12</dd>
+        term = next(card.itersiblings("dt", preceding=True), None)
+        if term is not None:
+            t = _name_text(term)
+            if t:
+                return t
     for h in card.iter(*HEADINGS):
         t = _name_text(h)
         if t:
