@@ -61,7 +61,7 @@ _DMY_WORD = re.compile(
     rf"(?<![\w.]){_DAY}{_ORD}\s*(?:de\s+|of\s+)?{_WORD}(?:\s+de)?,?\s+{_YEAR}(?!\d)", re.I
 )
 _MDY_WORD = re.compile(rf"(?<![\w]){_WORD}\s+{_DAY}{_ORD},?\s+{_YEAR}(?!\d)", re.I)
-_NUMERIC = re.compile(r"(?<![\d.])([0-3]?\d)([./])([01]?\d)\2((?:19|20)\d\d)(?![\d])")
+_NUMERIC = re.compile(r"(?<![\d.])([0-3]?\d)([./])([0-3]?\d)\2((?:19|20)\d\d)(?![\d])")
 
 
 def _valid(y: int, m: int, d: int) -> str | None:
