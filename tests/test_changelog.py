@@ -153,6 +153,8 @@ def test_repeated_titles_are_told_apart_by_date() -> None:
         ("le 5 févr. 2025", "2025-02-05"),
         ("2025年11月18日", "2025-11-18"),
         ("18.11.2025", "2025-11-18"),
+        ("11/20/2025", "2025-11-20"),  # US order: the day is past 12
+        ("20/11/2025", "2025-11-20"),
         ("4 days ago", None),
         ("July 2026 roundup", None),
         ("Version 26.5.1", None),
@@ -253,3 +255,26 @@ def test_feed_summary_keeps_item_boundaries() -> None:
     )
     [entry] = extract("changelog", feed, "https://x.example/feed.xml")["entries"]
     assert entry["summary"] == "Dark mode; Faster search"
+
+
+def test_a_bold_lead_in_names_an_entry_without_a_heading() -> None:
+    # "<p><strong>Bulk export.</strong> Export ...</p>": the bold run is what a reader
+    # calls the entry; a one-word label ("New:") is not a name, the line stays whole.
+    def page(extra: str) -> str:
+        return (
+            "<html><body><main><h1>Updates</h1><ul>" + extra
+            + '<li><time datetime="2026-11-20">Nov 20</time><p><strong>Bulk export.</strong>'
+            " Export up to 10,000 rows at once.</p></li>"
+            '<li><time datetime="2026-11-02">Nov 2</time><p><strong>New:</strong>'
+            " Slack alerts for mentions.</p></li></ul></main></body></html>"
+        )  # fmt: skip
+
+    url = "https://rival.example/changelog"
+    old = extract("changelog", page(""), url)
+    assert [(e["title"], e["summary"]) for e in old["entries"]] == [
+        ("Bulk export", "Export up to 10,000 rows at once."),
+        ("New: Slack alerts for mentions.", ""),
+    ]
+    added = '<li><time datetime="2026-12-04">Dec 4</time><p><b>Audit log</b> — who changed what, and when.</p></li>'
+    changes = diff("changelog", old, extract("changelog", page(added), url), None)
+    assert [(c.title, c.date) for c in changes] == [("Audit log", "2026-12-04")]

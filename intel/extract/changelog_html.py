@@ -866,10 +866,16 @@ def _entry_from_block(block: HtmlElement, base: str) -> Entry | None:
         return None
     sec = _Section(None, [block], block)
     lead = title_leaf
+    # "<p><strong>Bulk export.</strong> Export up to 10,000 rows.</p>": the bold run
+    # names the entry, the sentence after it is its summary.
+    named = _bold_lead_in(title_leaf)
+    rest = ""
+    if named is not None and title.startswith(named[0]):
+        title, rest = named
 
     def fill_block(e: Entry) -> None:
         dated = {leaf for leaf in leaves(block) if _leaf_date(leaf) == iso} if iso else set()
-        e.summary = section_summary(sec, {lead, *dated})
+        e.summary = "; ".join(p for p in (rest, section_summary(sec, {lead, *dated})) if p)
         link = None
         for a in lead.iter("a"):
             link = clean_link(a.get("href"), base)
@@ -877,6 +883,30 @@ def _entry_from_block(block: HtmlElement, base: str) -> Entry | None:
         e.link = link if link is not None else section_link(sec, base)
 
     return Entry(title, iso or iso2, None, "", versions(title), fill_block)
+
+
+_LEAD_END = re.compile(r"\s*(?:[.!]|\s[-–—])\s*$")
+
+
+def _bold_lead_in(leaf: HtmlElement) -> tuple[str, str] | None:
+    """(name, the rest) when `leaf` opens with a bold run ended by a full stop or a dash and
+    followed by a sentence: a name in bold, not a one-word label ("New:", "Fixed")."""
+    if (leaf.text or "").strip() or not len(leaf):
+        return None
+    first = leaf[0]
+    if not isinstance(first.tag, str) or first.tag not in _LEAD_TAGS:
+        return None
+    bold = norm(first.text_content())
+    after = norm(
+        (first.tail or "") + "".join(norm(c.text_content()) + (c.tail or "") for c in leaf[1:])
+    )
+    if not (bold.endswith((".", "!")) or re.match(r"[-–—]\s", after)):
+        return None
+    name = _LEAD_END.sub("", bold).strip()
+    rest = re.sub(r"^[-–—]\s*", "", after).strip()
+    if not 2 <= len(name.split()) <= 8 or len(rest.split()) < 3:
+        return None
+    return name, rest
 
 
 def _undated_headings(root: HtmlElement, by_level: dict[int, list[HtmlElement]], base: str):
