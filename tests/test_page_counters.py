@@ -42,6 +42,17 @@ CASES = [
         "Starter at $29 a month, chosen by 1,219 shops",
         False,
     ),
+    # counts of thousands and millions written short are counters too ...
+    ("stars-k", "★ 12.4k stars on GitHub", "★ 12.5k stars on GitHub", False),
+    (
+        "members-k",
+        "Join 48.2K developers in our community",
+        "Join 47.9K developers in our community",
+        False,
+    ),
+    # ... but a short round claim, like any round claim, is news, and a unit is no magnitude
+    ("round-claim-k", "Trusted by 10k+ teams", "Trusted by 20k+ teams", True),
+    ("storage-unit", "25 GB of storage per seat", "50 GB of storage per seat", True),
     # ... but prices (with cents, in any locale) and round claims are news
     ("price-cents-eu", "Licences from €1.299,00 once", "Licences from €1.499,00 once", True),
     ("round-claim", "Trusted by 10,000 teams", "Trusted by 50,000 teams", True),

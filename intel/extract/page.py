@@ -363,6 +363,27 @@ def _whole_units(number: str) -> str:
     return re.sub(r"\D", "", re.sub(r"[.,]\d{1,2}$", "", number))
 
 
+#: "12.4k stars", "1.2M downloads", "3.5B events": the magnitude a short count is written in
+#: (attached: "5 m" may be metres; comparison keys are case-folded, so "M" reads "m")
+_MAGNITUDE = re.compile(r"([kmb])(?!\w)", re.I)
+_MAGNITUDES = {"k": 3, "m": 6, "b": 9}
+
+
+def _reading(key: str, match: re.Match[str]) -> str:
+    """The whole units of a number as written in `key`, a "k"/"M"/"B" after it applied.
+
+    "12.4k" reads 12400: a count of thousands, which the rules for counters see as the
+    reading it is, instead of a small number 12.
+    """
+    number = match.group()
+    suffix = _MAGNITUDE.match(key, match.end())
+    if suffix is None or not re.fullmatch(r"\d+(?:[.,]\d{1,2})?", number):
+        return _whole_units(number)
+    whole, _, fraction = number.replace(",", ".").partition(".")
+    zeros = _MAGNITUDES[suffix.group(1).lower()]
+    return whole + fraction.ljust(zeros, "0")[:zeros]
+
+
 def _significant(digits: str) -> int:
     return len(digits.strip("0"))
 
@@ -401,7 +422,7 @@ def _counter_churn(old: str, new: str) -> bool:
     for a, b in zip(olds, news, strict=True):
         if a.group() == b.group():
             continue
-        whole = [_whole_units(a.group()), _whole_units(b.group())]
+        whole = [_reading(old, a), _reading(new, b)]
         if not all(whole) or min(int(w) for w in whole) < COUNTER_MIN:
             return False
         if all(_significant(w) <= ROUND_DIGITS for w in whole):
