@@ -310,3 +310,12 @@ def test_a_definition_list_names_each_price_by_its_term() -> None:
     assert [(m["type"], m["plan"], m["old_price"], m["new_price"]) for m in moves] == [
         ("price_change", "Pro", 12.0, 15.0)
     ]
+
+
+def test_a_tooltip_added_to_a_feature_is_no_new_feature() -> None:
+    card = '<div class="plan"><h3>Team</h3><p>$20/month</p><ul><li>SSO{tip}</li><li>API</li></ul></div>'
+    other = '<div class="plan"><h3>Business</h3><p>$50/month</p><ul><li>Audit log</li></ul></div>'
+    tip = ' <span role="tooltip">Single sign-on with SAML or OIDC</span>'
+    before, after = _page(card.format(tip="") + other), _page(card.format(tip=tip) + other)
+    assert "SSO" in _plans(after)["Team"]["features"]
+    assert _diff(before, after) == []

@@ -156,7 +156,8 @@ _ROLES = etree.XPath("//@role")
 
 
 def strip_noise(root: etree._Element) -> None:
-    """Drop what is never pricing: scripts, navigation, cookie banners, consent dialogs."""
+    """Drop what is never pricing: scripts, navigation, cookie banners, consent dialogs,
+    tooltips (a feature's hover note is not part of its name)."""
     # Found by lxml's own tag matching (no Python loop over every element); removed below
     # with their tail text kept and joined to the text before it, so "Contact<!-- -->
     # sales" stays one text node.
@@ -164,7 +165,7 @@ def strip_noise(root: etree._Element) -> None:
         root.iter(etree.Comment, etree.ProcessingInstruction, etree.Entity, *_NOISE_TAGS)
     )
     for value in _ROLES(root):
-        if value in ("navigation", "dialog", "alertdialog"):
+        if value in ("navigation", "dialog", "alertdialog", "tooltip"):
             doomed[value.getparent()] = None
     # Plain values first (cheap); the regex runs only on the few that hold a noise word, and
     # only then are the values read again knowing their elements (by index: same order).
