@@ -18,10 +18,20 @@ def money(amount: float | None, currency: str | None = None) -> str:
     from babel.numbers import format_currency
 
     code = (currency or "").upper()
+    # A usage price finer than the currency's cents keeps its digits: "$0.0025", not "$0.00".
+    fine = round(amount, 2) != amount
+    digits = f"{amount:,.6f}".rstrip("0") if fine else f"{amount:,.2f}"
     try:
-        text = format_currency(amount, code, locale="en_US") if code else f"{amount:,.2f}"
+        if not code:
+            text = digits
+        elif fine:
+            text = format_currency(
+                amount, code, locale="en_US", format="¤#,##0.00####", currency_digits=False
+            )
+        else:
+            text = format_currency(amount, code, locale="en_US")
     except Exception:  # an unknown code still shows the number
-        text = f"{amount:,.2f} {code}".strip()
+        text = f"{digits} {code}".strip()
     return text.replace(".00", "", 1) if float(amount).is_integer() else text
 
 

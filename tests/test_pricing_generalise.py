@@ -319,3 +319,25 @@ def test_a_tooltip_added_to_a_feature_is_no_new_feature() -> None:
     before, after = _page(card.format(tip="") + other), _page(card.format(tip=tip) + other)
     assert "SSO" in _plans(after)["Team"]["features"]
     assert _diff(before, after) == []
+
+
+USAGE = """<div class="grid"><div class="plan"><h3>Pay as you go</h3><p>{req} per request</p></div>
+<div class="plan"><h3>Committed</h3><p>$500/month includes 1M requests</p></div></div>"""
+
+
+def test_usage_prices_finer_than_a_cent_are_read_and_moves_between_them_seen() -> None:
+    plans = _plans(_page(USAGE.format(req="$0.002")))
+    assert _price(plans["Pay as you go"]) == ((0.002, "USD", None, None),)
+    assert not plans["Pay as you go"].get("free")
+    moves = _diff(_page(USAGE.format(req="$0.002")), _page(USAGE.format(req="$0.0015")))
+    assert [(m["type"], m["plan"], m["old_price"], m["new_price"]) for m in moves] == [
+        ("price_change", "Pay as you go", 0.002, 0.0015)
+    ]
+
+
+def test_a_usage_price_reads_with_its_digits() -> None:
+    from intel.money import money
+
+    assert money(0.0025, "EUR") == "€0.0025"
+    assert money(0.002, "USD") == "$0.002"
+    assert money(12.5, "USD") == "$12.50" and money(1299.0, "USD") == "$1,299"

@@ -53,7 +53,8 @@ class ChangelogExtractor(Extractor):
     """Release notes, changelogs and their RSS/Atom feeds: one event per new entry."""
 
     kind = "changelog"
-    version = 2
+    # 3: bold lead-in titles, month-first slashed dates past the 12th
+    version = 3
 
     def extract(self, html: str, url: str) -> dict[str, Any]:
         if looks_like_feed(html):

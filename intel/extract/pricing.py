@@ -152,7 +152,8 @@ class PricingExtractor(Extractor):
     """Plans, prices (amount, currency, period, billing, per seat) and features of a pricing page."""
 
     kind = "pricing"
-    version = 1
+    # 2: sub-cent amounts kept, bare toggle amounts, <dt> names, tooltips dropped
+    version = 2
 
     def extract(self, html: str, url: str) -> dict[str, Any]:
         return extract_pricing(html, url)

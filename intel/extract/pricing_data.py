@@ -400,11 +400,11 @@ def _number(v: Any) -> float | None:
     if isinstance(v, bool):
         return None
     if isinstance(v, (int, float)):
-        return round(float(v), 2)
+        return round(float(v), 6)
     if isinstance(v, str):
         s = v.strip().replace(",", "")
         try:
-            return round(float(s), 2)
+            return round(float(s), 6)
         except ValueError:
             return None
     return None
@@ -598,7 +598,7 @@ def _collect(
     if amount is None:
         return
     if cents:
-        amount = round(amount / 100, 2)
+        amount = round(amount / 100, 6)
     if any(p["amount"] == amount and p["billing"] == billing for p in out):
         return
     out.append(

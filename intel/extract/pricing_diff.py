@@ -9,12 +9,11 @@ A new plan is one event: its prices and features are not reported separately.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from intel.changes import Change
 from intel.extract.pricing_dom import feature_key, plan_key
-
-_EPS = 0.005
 
 
 def _label(plan: dict[str, Any]) -> str:
@@ -159,7 +158,9 @@ def _plan_moves(
             out.extend(_price_change(name, None, n, ev) for n in new_prices)
     else:
         for o, n in [] if market_switch else _match_prices(old_prices, new_prices):
-            moved = abs((o.get("amount") or 0) - (n.get("amount") or 0)) > _EPS
+            moved = not math.isclose(
+                o.get("amount") or 0, n.get("amount") or 0, rel_tol=1e-6, abs_tol=1e-9
+            )
             if moved or (
                 o.get("currency") and n.get("currency") and o["currency"] != n["currency"]
             ):

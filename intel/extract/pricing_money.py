@@ -57,7 +57,8 @@ _SYMBOLS: dict[str, tuple[str, ...]] = {
     "Fr.": ("CHF",),
 }
 
-_NUM = r"\d{1,3}(?:[.,\u00a0\u202f ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+#: a fraction of one first ("0.0015": usage prices), then thousands groups, then plain
+_NUM = r"0[.,]\d{1,6}|\d{1,3}(?:[.,\u00a0\u202f ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
 _SYM = "|".join(re.escape(s) for s in sorted(_SYMBOLS, key=len, reverse=True))
 _CUR = rf"(?:{_SYM}|\b(?:{'|'.join(_ISO)})\b)"
 #: a currency next to a number, either way round: "$12", "12 €", "USD 12", "1.299,00 €", "980円"
@@ -289,7 +290,10 @@ def parse_amount(num: str, lang: str | None = None) -> float | None:
     num = num.replace("\u00a0", " ").replace("\u202f", " ").strip()
     sep = None
     # "1.299" alone is ambiguous: a comma-decimal page means one thousand two hundred.
-    if re.fullmatch(r"\d{1,3}(?:[. ]\d{3})+", num) or re.fullmatch(r"\d+,\d{1,2}", num):
+    # A number that opens with a lone 0 is never grouped in thousands: "0.002", "0,002".
+    if re.fullmatch(r"0[.,]\d+", num):
+        sep = num[1]
+    elif re.fullmatch(r"\d{1,3}(?:[. ]\d{3})+", num) or re.fullmatch(r"\d+,\d{1,2}", num):
         sep = ","
     elif re.fullmatch(r"\d{1,3}(?:,\d{3})+", num):
         sep = "."
@@ -298,7 +302,8 @@ def parse_amount(num: str, lang: str | None = None) -> float | None:
     price = Price.fromstring(num, decimal_separator=sep)
     if price.amount is None:
         return None
-    return round(float(price.amount), 2)
+    # Not to the cent: usage prices are quoted in fractions of one ("$0.002 per request").
+    return round(float(price.amount), 6)
 
 
 def find_prices(text: str, lang: str | None = None) -> list[tuple[int, int, float, str]]:
