@@ -341,3 +341,22 @@ def test_a_usage_price_reads_with_its_digits() -> None:
     assert money(0.0025, "EUR") == "€0.0025"
     assert money(0.002, "USD") == "$0.002"
     assert money(12.5, "USD") == "$12.50" and money(1299.0, "USD") == "$1,299"
+
+
+PANELS = """<div role="tablist"><button role="tab">Monthly</button><button role="tab">Yearly</button></div>
+<div role="tabpanel" id="monthly"><div class="grid">
+<div class="plan"><h3>Team</h3><p>$20/month</p></div><div class="plan"><h3>Business</h3><p>$50/month</p></div></div></div>
+<div role="tabpanel" id="yearly" hidden><div class="grid">
+<div class="plan"><h3>Team</h3><p>{team}/month</p></div><div class="plan"><h3>Business</h3><p>$40/month</p></div></div></div>"""
+
+
+def test_a_tab_panel_per_billing_says_which_billing_its_prices_are() -> None:
+    plans = _plans(_page(PANELS.format(team="$16")))
+    assert _price(plans["Team"]) == (
+        (20.0, "USD", "month", "monthly"),
+        (16.0, "USD", "month", "annual"),
+    )
+    moves = _diff(_page(PANELS.format(team="$16")), _page(PANELS.format(team="$18")))
+    assert [(m["plan"], m["old_price"], m["new_price"], m["billing"]) for m in moves] == [
+        ("Team", 16.0, 18.0, "annual")
+    ]

@@ -314,12 +314,16 @@ def _hint_of(el: etree._Element, keys: list[str]) -> str | None:
                     if b:
                         return b
     cls = el.get("class")
-    return _class_hint(cls) if cls else None
+    hint = _class_hint(cls) if cls else None
+    if hint is None and "id" in keys:
+        # a tab panel per billing: <div role="tabpanel" id="yearly">
+        return _class_hint(el.get("id") or "")
+    return hint
 
 
 @lru_cache(maxsize=4096)
 def _class_hint(cls: str) -> str | None:
-    """The billing a class names (`price--annual`): pages repeat the same few class strings."""
+    """The billing a class or id names (`price--annual`): pages repeat the same few strings."""
     for tok in cls.split():
         t = tok.lower()
         if _ANNUAL_TOKEN.search(t):
@@ -337,11 +341,28 @@ def _ws(chunk: str) -> str:
     return _WS.sub(" ", chunk)
 
 
+def _billing_around(card: etree._Element) -> str | None:
+    """The billing an ancestor of a card names: a tab panel or block per billing
+    (`<div role="tabpanel" id="yearly">`, `<section class="pricing--annual">`)."""
+    for a in card.iterancestors():
+        if a.tag in ("body", "main"):
+            break
+        keys = a.keys()
+        if keys:
+            hint = _hint_of(a, keys)
+            if hint:
+                return hint
+    return None
+
+
 def text_lines(
-    el: etree._Element, li_lines: dict[etree._Element, list[str]] | None = None
+    el: etree._Element,
+    li_lines: dict[etree._Element, list[str]] | None = None,
+    around: str | None = None,
 ) -> list[Line]:
     """The element's text as lines: block elements break, inline elements join as written.
 
+    `around`: the billing the element's surroundings name, for text that names none.
     With `li_lines`, the lines of each list item read on the way are kept there, so a
     card's features need no second walk (they are the same lines `text_lines(li)` gives,
     but for the item's tail).
@@ -417,7 +438,7 @@ def text_lines(
         if t:
             add((t, hint))
 
-    walk(el, _hint(el))
+    walk(el, _hint(el) or around)
     if chunks:
         flush()
     return lines
@@ -972,7 +993,7 @@ def _shown_currency(card: etree._Element, lang: str | None) -> list[dict[str, An
 
 def card_plan(card: etree._Element, name: str, lang: str | None) -> dict[str, Any]:
     li_lines: dict[etree._Element, list[str]] = {}
-    lines = text_lines(card, li_lines)
+    lines = text_lines(card, li_lines, _billing_around(card))
     prices = read_prices(lines, lang)
     if len({p["currency"] for p in prices}) >= 2:
         prices = _shown_currency(card, lang) or prices
