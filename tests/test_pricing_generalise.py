@@ -360,3 +360,16 @@ def test_a_tab_panel_per_billing_says_which_billing_its_prices_are() -> None:
     assert [(m["plan"], m["old_price"], m["new_price"], m["billing"]) for m in moves] == [
         ("Team", 16.0, 18.0, "annual")
     ]
+
+
+def test_a_billing_line_under_the_price_says_how_it_is_billed() -> None:
+    cards = (
+        '<div class="p"><h3>Team</h3><p>$16<span>/user/mo</span></p><small>Billed annually</small></div>'
+        '<div class="p"><h3>Biz</h3><p>$40/user/mo</p><small>Billed monthly</small></div>'
+        '<div class="p"><h3>Max</h3><p>$90/user/mo</p><p>Save 20% when billed yearly</p></div>'
+    )
+    plans = _plans(_page(f'<div class="grid">{cards}</div>'))
+    assert _price(plans["Team"]) == ((16.0, "USD", "month", "annual"),)
+    assert _price(plans["Biz"]) == ((40.0, "USD", "month", "monthly"),)
+    # a promise about the other billing is not this price's billing
+    assert _price(plans["Max"]) == ((90.0, "USD", "month", None),)

@@ -915,6 +915,8 @@ def read_prices(lines: list[Line], lang: str | None) -> list[dict[str, Any]]:
             if _APPROX.search(before):
                 continue  # "≈ €18.40 at today's rate": a conversion, not a listed price
             billing = line.hint_at(start) or billing_of(context) or billing_of(before)
+            if billing is None and j == len(found) - 1:
+                billing = _billing_below(lines, i, lang)
             period = period_of(context)
             if period is None:
                 lead = _LEAD_PERIOD.search(before)
@@ -930,6 +932,22 @@ def read_prices(lines: list[Line], lang: str | None) -> list[dict[str, Any]]:
                 }
             )
     return dedupe_prices(out)
+
+
+def _billing_below(lines: list[Line], i: int, lang: str | None) -> str | None:
+    """The billing a short line under a price says ("$16 /month" then "Billed yearly").
+
+    Not past another price, and not from a promise with a percentage ("Save 20% billed
+    yearly" under a monthly price speaks of the other billing).
+    """
+    for nxt in lines[i + 1 : i + 3]:
+        text = nxt.text
+        if nxt.in_li or len(text) > 80 or "%" in text or find_prices(text, lang):
+            return None
+        billing = billing_of(text)
+        if billing:
+            return billing
+    return None
 
 
 def dedupe_prices(prices: list[dict[str, Any]]) -> list[dict[str, Any]]:
