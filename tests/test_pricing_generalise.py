@@ -373,3 +373,13 @@ def test_a_billing_line_under_the_price_says_how_it_is_billed() -> None:
     assert _price(plans["Biz"]) == ((40.0, "USD", "month", "monthly"),)
     # a promise about the other billing is not this price's billing
     assert _price(plans["Max"]) == ((90.0, "USD", "month", None),)
+
+
+def test_a_price_billed_monthly_is_a_monthly_price() -> None:
+    card = '<div class="p"><h3>{n}</h3><p>${a} per seat/month billed annually</p><p>${m} billed monthly</p></div>'
+    grid = card.format(n="Plus", a=10, m=12) + card.format(n="Business", a=15, m=18)
+    plans = _plans(_page(f'<div class="grid">{grid}</div>'))
+    assert _price(plans["Plus"]) == (
+        (10.0, "USD", "month", "annual"),
+        (12.0, "USD", "month", "monthly"),
+    )

@@ -914,13 +914,16 @@ def read_prices(lines: list[Line], lang: str | None) -> list[dict[str, Any]]:
                         break
             if _APPROX.search(before):
                 continue  # "≈ €18.40 at today's rate": a conversion, not a listed price
-            billing = line.hint_at(start) or billing_of(context) or billing_of(before)
+            said = billing_of(context) or billing_of(before)
+            billing = line.hint_at(start) or said
             if billing is None and j == len(found) - 1:
                 billing = _billing_below(lines, i, lang)
             period = period_of(context)
             if period is None:
                 lead = _LEAD_PERIOD.search(before)
                 period = period_of(lead.group(1)) if lead else None
+            if period is None and said == "monthly":
+                period = "month"  # "$12 billed monthly" is $12 a month
             out.append(
                 {
                     "amount": amount,
