@@ -383,3 +383,36 @@ def test_a_price_billed_monthly_is_a_monthly_price() -> None:
         (10.0, "USD", "month", "annual"),
         (12.0, "USD", "month", "monthly"),
     )
+
+
+ARIA = """<div role="table"><div role="row"><div role="columnheader"></div>
+<div role="columnheader">Starter</div><div role="columnheader">Pro</div></div>
+<div role="row"><div role="rowheader">Price</div><div role="cell">$9/mo</div><div role="cell">{pro}/mo</div></div>
+<div role="row"><div role="rowheader">SSO</div><div role="cell">—</div><div role="cell">✓</div></div></div>"""
+
+
+def test_a_comparison_table_of_divs_with_aria_roles_reads_as_a_table() -> None:
+    plans = _plans(_page(ARIA.format(pro="$29")))
+    assert list(plans) == ["Starter", "Pro"]
+    assert _price(plans["Pro"]) == ((29.0, "USD", "month", None),)
+    assert plans["Pro"]["features"] == ["SSO"] and plans["Starter"]["features"] == []
+    moves = _diff(_page(ARIA.format(pro="$29")), _page(ARIA.format(pro="$35")))
+    assert [(m["plan"], m["old_price"], m["new_price"]) for m in moves] == [("Pro", 29.0, 35.0)]
+
+
+GRID = """<div class="grid"><div class="row"><div>Starter</div><div>Pro</div><div>Scale</div></div>
+<div class="row"><div>$9/mo</div><div>{pro}/mo</div><div>Contact sales</div></div>
+<div class="row"><div>1 seat</div><div>5 seats</div><div>20 seats</div></div></div>"""
+
+
+def test_a_grid_of_divs_with_a_row_of_names_over_a_row_of_prices_pairs_them_by_column() -> None:
+    # Read as cards, every price went to the first name.
+    plans = _plans(_page(GRID.format(pro="$29")))
+    assert [(n, _price(p)) for n, p in plans.items()] == [
+        ("Starter", ((9.0, "USD", "month", None),)),
+        ("Pro", ((29.0, "USD", "month", None),)),
+        ("Scale", ()),
+    ]
+    assert plans["Scale"]["custom"]
+    moves = _diff(_page(GRID.format(pro="$29")), _page(GRID.format(pro="$35")))
+    assert [(m["plan"], m["old_price"], m["new_price"]) for m in moves] == [("Pro", 29.0, 35.0)]

@@ -27,7 +27,13 @@ from intel.extract import Extractor
 from intel.extract.html import parse_plain
 from intel.extract.pricing_data import blob_plans, blobs_from_scripts, jsonld_plans
 from intel.extract.pricing_diff import diff_plans
-from intel.extract.pricing_dom import dom_plans, expand_toggles, strip_noise
+from intel.extract.pricing_dom import (
+    aria_tables,
+    div_tables,
+    dom_plans,
+    expand_toggles,
+    strip_noise,
+)
 from intel.extract.pricing_money import currency_code, find_prices, page_locale
 
 _TEXT_LIMIT = 20_000
@@ -41,7 +47,8 @@ def extract_pricing(html: str, url: str = "") -> dict[str, Any]:
     root = parse_plain(html)
     lang = root.get("lang") or root.get("xml:lang")
     scripts = [(s.get("type"), s.text or "") for s in root.iter("script") if not s.get("src")]
-    strip_noise(root)
+    aria_tables(strip_noise(root))
+    div_tables(root)
     expand_toggles(root)
     body = root.find("body")
     body = body if body is not None else root

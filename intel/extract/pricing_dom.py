@@ -155,18 +155,25 @@ def _noise_candidates(values: list[str]) -> set[int]:
 _ROLES = etree.XPath("//@role")
 
 
-def strip_noise(root: etree._Element) -> None:
+def strip_noise(root: etree._Element) -> list[etree._Element]:
     """Drop what is never pricing: scripts, navigation, cookie banners, consent dialogs,
-    tooltips (a feature's hover note is not part of its name)."""
+    tooltips (a feature's hover note is not part of its name).
+
+    Returns the elements that say they are tables (`role="table"`/`"grid"`), found on the
+    same scan of roles, for `aria_tables`.
+    """
     # Found by lxml's own tag matching (no Python loop over every element); removed below
     # with their tail text kept and joined to the text before it, so "Contact<!-- -->
     # sales" stays one text node.
     doomed: dict[etree._Element, None] = dict.fromkeys(
         root.iter(etree.Comment, etree.ProcessingInstruction, etree.Entity, *_NOISE_TAGS)
     )
+    tables: list[etree._Element] = []
     for value in _ROLES(root):
         if value in ("navigation", "dialog", "alertdialog", "tooltip"):
             doomed[value.getparent()] = None
+        elif value in ("table", "grid"):
+            tables.append(value.getparent())
     # Plain values first (cheap); the regex runs only on the few that hold a noise word, and
     # only then are the values read again knowing their elements (by index: same order).
     values = _ID_CLASS_VALUES(root)
@@ -177,6 +184,101 @@ def strip_noise(root: etree._Element) -> None:
             doomed[owned[i].getparent()] = None
     for el in doomed:
         _remove_keeping_tail(el)
+    return tables
+
+
+_ARIA_TABLE_TAGS = {
+    "rowgroup": "tbody",
+    "row": "tr",
+    "columnheader": "th",
+    "rowheader": "th",
+    "cell": "td",
+    "gridcell": "td",
+}
+
+
+def aria_tables(tables: list[etree._Element]) -> None:
+    """Read a table of divs (`role="table"`, `"row"`, `"cell"` ...) with column headers as
+    the <table> it says it is, so comparison tables built by component libraries take the
+    table path. One without column headers (a row per plan, named by its row header) is
+    read as it was, as cards."""
+    for table in tables:
+        if table.tag == "table" or not any(
+            e.get("role") == "columnheader" for e in table.iterdescendants()
+        ):
+            continue
+        for el in table.iterdescendants():
+            role = el.get("role")
+            if role in _ARIA_TABLE_TAGS:
+                el.tag = _ARIA_TABLE_TAGS[role]
+        table.tag = "table"
+
+
+def div_tables(root: etree._Element) -> None:
+    """Read a grid of divs laid out as a table with plans as columns as that table.
+
+    `<div class="row">Starter | Pro</div><div class="row">$9/mo | $29/mo</div>...`: a row
+    of names over a row of prices, every row as many cells, each plan's parts in no
+    element of its own. Read as cards, every price would go to the first name.
+    """
+    for grid in root.iter("div", "section", "ul"):
+        # Cheap shape tests first: most elements fail on their first two children.
+        if len(grid) < 2:
+            continue
+        first = grid[0]
+        width = len(first)
+        if not 2 <= width <= 8 or len(grid[1]) != width:
+            continue
+        tag = first.tag
+        if not isinstance(tag, str) or any(r.tag != tag or len(r) != width for r in grid):
+            continue
+        rows = list(grid)
+        names = next((i for i, r in enumerate(rows) if _names_row(r)), None)
+        if names is None or not any(_prices_row(r) for r in rows[names + 1 :]):
+            continue
+        corner = clean(_string(rows[names][0]))
+        corner = not corner or not good_name(corner)
+        labels = [not corner and _prices_row(r) for r in rows]
+        grid.tag = "table"
+        for r, priced in zip(rows, labels, strict=True):
+            r.tag = "tr"
+            for c in r:
+                c.tag = "td"
+            if not corner:
+                # No label column: the table path reads labels in the first cell. A row of
+                # prices is labelled so; a row of bare values ("5 seats") has no feature
+                # name to give, and is left unread.
+                label = etree.Element("td")
+                label.text = "Price" if priced else ""
+                r.insert(0, label)
+
+
+def _names_row(row: etree._Element) -> bool:
+    """Plan names in every cell (the first may be a blank corner or a row label).
+
+    Cell by cell, stopping at the first that is no name: a row of plan cards fails on
+    its second cell, the price."""
+    seen: list[str] = []
+    for k, cell in enumerate(row):
+        text = clean(_string(cell))
+        if k == 0 and not good_name(text):
+            continue
+        if not good_name(text) or text in seen:
+            return False
+        seen.append(text)
+    return len(seen) >= 2
+
+
+def _prices_row(row: etree._Element) -> bool:
+    """A price, or a "Contact sales" label, in every cell but perhaps a first label."""
+    priced = 0
+    for k, cell in enumerate(row):
+        text = clean(_string(cell))
+        if has_price(text) or CUSTOM_RE.match(text):
+            priced += 1
+        elif k:
+            return False
+    return priced >= 2
 
 
 _DATA_ATTRS = etree.XPath("//@*[starts-with(name(), 'data-')]")
@@ -567,6 +669,8 @@ def _li_card(li: etree._Element) -> bool:
 
 def _excluded(el: etree._Element) -> bool:
     """Prices in tables, struck-through prices and prices inside a feature bullet are not plan prices."""
+    if el.tag in ("table", "thead", "tbody", "tfoot", "tr"):
+        return True  # a small table whose whole text reads as one price: the table path's
     for a in el.iterancestors():
         tag = a.tag
         if tag in ("table", "del", "s", "strike"):
