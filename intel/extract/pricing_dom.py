@@ -232,6 +232,9 @@ def div_tables(root: etree._Element) -> None:
         tag = first.tag
         if not isinstance(tag, str) or any(r.tag != tag or len(r) != width for r in grid):
             continue
+        # A table's cells are alike (all divs); a plan card's parts are not (h3, p, ul).
+        if any(c.tag != r[0].tag for r in grid for c in r):
+            continue
         rows = list(grid)
         names = next((i for i, r in enumerate(rows) if _names_row(r)), None)
         if names is None or not any(_prices_row(r) for r in rows[names + 1 :]):
