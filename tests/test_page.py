@@ -95,6 +95,29 @@ def test_one_real_change_does_not_make_a_region_volatile() -> None:
     assert ex.diff(b, c, state)
 
 
+def test_an_ab_test_taking_turns_night_by_night_is_reported_once() -> None:
+    # A headline experiment: each night the crawler (a new visitor) draws a variant.
+    ex = PageExtractor()
+    a = ex.extract(_page("Same quote.", headline="Ship faster with Acme"), "u")
+    b = ex.extract(_page("Same quote.", headline="Build better with Acme"), "u")
+    state: dict | None = None
+    alarms = []
+    for old, new in [(a, b), (b, a), (a, b), (b, a), (a, a), (a, b)]:
+        alarms.append(bool(ex.diff(old, new, state)))
+        state = ex.learn(old, new, state)
+        json.dumps(state)
+    assert alarms == [True, False, False, False, False, False]
+
+
+def test_going_back_after_a_night_or_more_is_news() -> None:
+    ex = PageExtractor()
+    a = ex.extract(_page("Same quote.", headline="Ship faster with Acme"), "u")
+    b = ex.extract(_page("Same quote.", headline="Build better with Acme"), "u")
+    state = ex.learn(b, b, ex.learn(a, b, None))  # changed, then a night unchanged
+    (change,) = ex.diff(b, a, state)
+    assert change.added == ["Ship faster with Acme"]
+
+
 def test_text_for_the_index_is_the_main_text() -> None:
     ex = PageExtractor()
     data = ex.extract(_page("Readability counts."), "u")

@@ -13,6 +13,7 @@ moved. Regions learned to be volatile (see `learn` and docs/noise.md) are masked
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from collections import Counter
@@ -241,8 +242,8 @@ class PageExtractor(Extractor):
     def diff(
         self, old: dict[str, Any], new: dict[str, Any], state: dict[str, Any] | None = None
     ) -> list[Change]:
-        masked = set((state or {}).get("volatile", {}))
         old_blocks, new_blocks = old.get("blocks") or [], new.get("blocks") or []
+        masked = set((state or {}).get("volatile", {})) | _reverted(state, old_blocks, new_blocks)
         # The whole of each side is compared first, then only sentences outside masked
         # regions may be reported. Regions are named by the heading above them, so a new
         # headline can rename a region: text that sat in a masked region on one side is
@@ -448,22 +449,31 @@ def learn_regions(
 ) -> dict[str, Any]:
     """The state after one more comparison: per-region change history and volatile set.
 
-    State shape: {"history": {sig: "0110"}, "volatile": {sig: quiet_count}}. Only
-    regions that changed at least once in the window are kept, so it stays small.
+    State shape: {"history": {sig: "0110"}, "volatile": {sig: quiet_count}, "last": {sig:
+    [digest before, digest after its last change]}}. Only regions that changed at least
+    once in the window are kept, so it stays small. A region that changes back to what it
+    was before its last change (an A/B test's variants taking turns) is volatile at once.
     """
     state = state or {}
     history: dict[str, str] = dict(state.get("history") or {})
     volatile: dict[str, int] = dict(state.get("volatile") or {})
+    last: dict[str, list[str]] = dict(state.get("last") or {})
     before = _by_region(old.get("blocks") or [])
     after = _by_region(new.get("blocks") or [])
     changed = {sig for sig in before.keys() | after.keys() if before.get(sig) != after.get(sig)}
 
+    for sig in changed:
+        move = [_digest(before.get(sig)), _digest(after.get(sig))]
+        if last.get(sig) == move[::-1] and history.get(sig, "").endswith("1"):
+            volatile[sig] = 0  # back at once to what it was before: an A/B test's flip
+        last[sig] = move
     for sig in set(history) | changed:
         bits = (history.get(sig, "") + ("1" if sig in changed else "0"))[-WINDOW:]
         if "1" in bits:
             history[sig] = bits
         else:
             history.pop(sig, None)
+            last.pop(sig, None)
         if quick and sig in changed or bits.count("1") >= VOLATILE_HITS:
             volatile[sig] = 0
     for sig in list(volatile):
@@ -473,4 +483,39 @@ def learn_regions(
             volatile[sig] += 1
             if volatile[sig] >= RELEARN_AFTER:
                 del volatile[sig]
-    return {"history": history, "volatile": volatile}
+    out: dict[str, Any] = {"history": history, "volatile": volatile}
+    if last:
+        out["last"] = last
+    return out
+
+
+def _digest(region: Counter[str] | None) -> str:
+    """A short fingerprint of a region's text keys ("" for a region that is not there)."""
+    if not region:
+        return ""
+    joined = "\n".join(f"{k}\t{n}" for k, n in sorted(region.items()))
+    return hashlib.blake2b(joined.encode(), digest_size=8).hexdigest()
+
+
+def _reverted(
+    state: dict[str, Any] | None,
+    old_blocks: list[dict[str, str]],
+    new_blocks: list[dict[str, str]],
+) -> set[str]:
+    """Regions that changed last time and now change straight back (A -> B, then B -> A):
+    an A/B test's variants taking turns from one night to the next. The first change is
+    reported; the flips after it are not, nor is anything else in that region that night.
+    A region that goes back after a night or more at B is reported as usual."""
+    last = (state or {}).get("last") or {}
+    history = (state or {}).get("history") or {}
+    recent = [sig for sig in last if history.get(sig, "").endswith("1")]
+    if not recent:
+        return set()
+    before, after = _by_region(old_blocks), _by_region(new_blocks)
+    return {
+        sig
+        for sig in recent
+        if last[sig][0] != last[sig][1]
+        and _digest(before.get(sig)) == last[sig][1]
+        and _digest(after.get(sig)) == last[sig][0]
+    }
