@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from intel.extract.pricing import PricingExtractor
 
 X = PricingExtractor()
@@ -416,3 +418,23 @@ def test_a_grid_of_divs_with_a_row_of_names_over_a_row_of_prices_pairs_them_by_c
     assert plans["Scale"]["custom"]
     moves = _diff(_page(GRID.format(pro="$29")), _page(GRID.format(pro="$35")))
     assert [(m["plan"], m["old_price"], m["new_price"]) for m in moves] == [("Pro", 29.0, 35.0)]
+
+
+@pytest.mark.parametrize(
+    ("lang", "shown", "amount", "currency"),
+    [
+        ("ko", "월 9,900원", 9900.0, "KRW"),
+        ("tr", "₺99/ay", 99.0, "TRY"),
+        ("pl", "49 zł/mc", 49.0, "PLN"),
+        ("hu", "2 990 Ft/hó", 2990.0, "HUF"),
+        ("id", "Rp 99.000/bulan", 99000.0, "IDR"),
+        ("he", "₪49 לחודש", 49.0, "ILS"),
+        ("zh", "每月 ¥99", 99.0, "CNY"),
+    ],
+)
+def test_monthly_prices_in_more_languages(
+    lang: str, shown: str, amount: float, currency: str
+) -> None:
+    cards = f'<div class="c"><h3>Basic</h3><p>{shown}</p></div><div class="c"><h3>Pro</h3><p>x</p></div>'
+    plans = _plans(_page(f'<div class="g">{cards}</div>', lang=lang))
+    assert _price(plans["Basic"]) == ((amount, currency, "month", None),)

@@ -982,7 +982,7 @@ def plan_key(name: str) -> str:
 # A period written before the amount: "月額 980円", "Monthly: $10", "mensuel 9 €".
 _LEAD_PERIOD = re.compile(
     r"(月額|年額|月々|monthly|yearly|annually|per month|per year|monatlich|jährlich|mensuel|annuel"
-    r"|mensual|anual)\s*[:：]?\s*$",
+    r"|mensual|anual|월|연|매월|매년|每月|每年)\s*[:：]?\s*$",
     re.I,
 )
 

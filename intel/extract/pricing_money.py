@@ -45,6 +45,7 @@ _SYMBOLS: dict[str, tuple[str, ...]] = {
     "₹": ("INR",),
     "Rs.": ("INR",),
     "₩": ("KRW",),
+    "원": ("KRW",),
     "₽": ("RUB",),
     "₺": ("TRY",),
     "₪": ("ILS",),
@@ -53,6 +54,8 @@ _SYMBOLS: dict[str, tuple[str, ...]] = {
     "฿": ("THB",),
     "zł": ("PLN",),
     "Kč": ("CZK",),
+    "Ft": ("HUF",),
+    "Rp": ("IDR",),
     "kr": ("SEK", "NOK", "DKK"),
     "Fr.": ("CHF",),
 }
@@ -156,14 +159,15 @@ _MONTH = re.compile(
     r"/\s*mo\b|/\s*m\b|\bmo\.|\bmonths?\b|\bpcm\b|\bp/m\b|\bmån\b|\bmies\b|\bmonthly\b|\bmth\b|\bmes\b|\bmensual|\bmonat|\bmtl\b"
     r"|\bmois\b|\bmensuel|\bmaand|\bmånad|\bmese\b|\bmiesi|\bmês\b|月|個月"
     r"|\bmnd\b|\bmåned|(?:/|\bpr\.?|\bper)\s*md\b|/\s*kk\b|\bkuukau|\bměsíc|\bmesiac|\bhónap|\bmensil"
-    r"|\bмес(?:яц|\b)|\bμήνα|개월|/\s*월|\btháng\b|\bbulan\b|เดือน",
+    r"|\bмес(?:яц|\b)|\bμήνα|개월|/\s*월|\btháng\b|\bbulan\b|เดือน"
+    r"|/\s*ay\b|\baylık|/\s*mc\b|/\s*hó\b|\bhavonta\b|לחודש|בחודש|חודשי|\b월\b|\b매월\b",
     re.I,
 )
 _YEAR = re.compile(
     r"/\s*yr\b|/\s*y\b|\byears?\b|\byearly\b|\bannual(?:ly)?\b|\bper annum\b|\bjahr|\bjährlich"
     r"|/\s*an\b|\bpar an\b|\bannée|\bannuel|\baño\b|\banual|\banno\b|\bjaar|\bår\b|年"
     r"|\bårlig|\bvuo(?:si|dessa)\b|\brok\b|\broku\b|\brocznie|\bévente|\bгод\b|\byıl"
-    r"|\bnăm\b|\btahun\b|/\s*년|ปี",
+    r"|\bnăm\b|\btahun\b|/\s*년|ปี|/\s*év\b|\bévente\b|\byıllık|לשנה|שנתי|\b연\b|\b매년\b",
     re.I,
 )
 _SEAT = re.compile(
