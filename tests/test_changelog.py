@@ -155,6 +155,8 @@ def test_repeated_titles_are_told_apart_by_date() -> None:
         ("18.11.2025", "2025-11-18"),
         ("11/20/2025", "2025-11-20"),  # US order: the day is past 12
         ("20/11/2025", "2025-11-20"),
+        ("18-Nov-2025", "2025-11-18"),
+        ("2025. november 18.", "2025-11-18"),  # Hungarian: year first
         ("4 days ago", None),
         ("July 2026 roundup", None),
         ("Version 26.5.1", None),

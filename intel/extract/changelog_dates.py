@@ -61,6 +61,9 @@ _DMY_WORD = re.compile(
     rf"(?<![\w.]){_DAY}{_ORD}\s*(?:de\s+|of\s+)?{_WORD}(?:\s+de)?,?\s+{_YEAR}(?!\d)", re.I
 )
 _MDY_WORD = re.compile(rf"(?<![\w]){_WORD}\s+{_DAY}{_ORD},?\s+{_YEAR}(?!\d)", re.I)
+#: "04-Dec-2026" (logs, Oracle-style) and "2026. december 4." (Hungarian: year first)
+_DMY_DASH = re.compile(rf"(?<![\w.]){_DAY}-{_WORD}-{_YEAR}(?!\d)", re.I)
+_YMD_WORD = re.compile(rf"(?<![\w.]){_YEAR}\.\s+{_WORD}\s+{_DAY}\.?(?!\d)", re.I)
 _NUMERIC = re.compile(r"(?<![\d.])([0-3]?\d)([./])([0-3]?\d)\2((?:19|20)\d\d)(?![\d])")
 
 
@@ -111,6 +114,18 @@ def find_date(text: str) -> tuple[str, tuple[int, int]] | None:
     for m in _DMY_WORD.finditer(text):
         month = _month_of(m.group(2))
         iso = month and _valid(int(m.group(3)), month, int(m.group(1)))
+        if iso:
+            found.append((m.start(), m.end(), iso))
+            break
+    for m in _DMY_DASH.finditer(text):
+        month = _month_of(m.group(2))
+        iso = month and _valid(int(m.group(3)), month, int(m.group(1)))
+        if iso:
+            found.append((m.start(), m.end(), iso))
+            break
+    for m in _YMD_WORD.finditer(text):
+        month = _month_of(m.group(2))
+        iso = month and _valid(int(m.group(1)), month, int(m.group(3)))
         if iso:
             found.append((m.start(), m.end(), iso))
             break
