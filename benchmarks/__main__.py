@@ -494,6 +494,11 @@ of 5 interleaved runs against the previous commit: 7.3 -> 9.2 pages/s, 10.5 -> 8
   and ~0.3 s of exit. Three interleaved pairs of `bench_crawl --pages 1000`: cold / bare
   0.57-0.70 before, 0.61-0.69 after; cold pages/s 95-107 before, 102-111 after. Within the
   box's noise: what is left of the cold night is its work, not idle cores.
+- Not a speed-up: the pricing extractor learned more page shapes this session (tables of
+  divs, tab panels per billing, billing lines under a price, sub-cent usage prices, more
+  currencies). Callgrind, 50 synthetic pricing pairs: 17.02 M instructions per pair
+  before, 17.44 M after (+2.5%; the div-table shape test was 4% until it learned to stop
+  at the first unlike cell).
 
 **Tried, fourth session, and not kept** (A/B on this box; each dropped for the reason given).
 - Playwright's driver started before Scrapy is imported, adopted by the handler: browser
