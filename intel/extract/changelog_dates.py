@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 
@@ -101,54 +102,42 @@ def find_date(text: str) -> tuple[str, tuple[int, int]] | None:
     if not text or not _DIGIT.search(text):
         return None
     found: list[tuple[int, int, str]] = []
-    for m in _ISO.finditer(text):
-        iso = _valid(int(m.group(1)), int(m.group(3)), int(m.group(4)))
-        if iso:
-            found.append((m.start(), m.end(), iso))
-            break
-    for m in _CJK.finditer(text):
-        iso = _valid(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        if iso:
-            found.append((m.start(), m.end(), iso))
-            break
-    for m in _DMY_WORD.finditer(text):
-        month = _month_of(m.group(2))
-        iso = month and _valid(int(m.group(3)), month, int(m.group(1)))
-        if iso:
-            found.append((m.start(), m.end(), iso))
-            break
-    for m in _DMY_DASH.finditer(text):
-        month = _month_of(m.group(2))
-        iso = month and _valid(int(m.group(3)), month, int(m.group(1)))
-        if iso:
-            found.append((m.start(), m.end(), iso))
-            break
-    for m in _YMD_WORD.finditer(text):
-        month = _month_of(m.group(2))
-        iso = month and _valid(int(m.group(1)), month, int(m.group(3)))
-        if iso:
-            found.append((m.start(), m.end(), iso))
-            break
-    for m in _MDY_WORD.finditer(text):
-        month = _month_of(m.group(1))
-        iso = month and _valid(int(m.group(3)), month, int(m.group(2)))
-        if iso:
-            found.append((m.start(), m.end(), iso))
-            break
-    for m in _NUMERIC.finditer(text):
-        a, b, y = int(m.group(1)), int(m.group(3)), int(m.group(4))
-        # dots are European (day first); slashes are ambiguous: day first only if it must be
-        if m.group(2) == "." or a > 12:
-            iso = _valid(y, b, a)
-        else:
-            iso = _valid(y, a, b)
-        if iso:
-            found.append((m.start(), m.end(), iso))
-            break
+    for pattern, read in _SHAPES:
+        for m in pattern.finditer(text):
+            iso = read(m)
+            if iso:
+                found.append((m.start(), m.end(), iso))
+                break
     if not found:
         return None
     start, end, iso = min(found)
     return iso, (start, end)
+
+
+def _worded(year: int, month_word: str, day: int) -> str | None:
+    month = _month_of(month_word)
+    return _valid(year, month, day) if month else None
+
+
+def _numeric(m: re.Match[str]) -> str | None:
+    a, b, y = int(m.group(1)), int(m.group(3)), int(m.group(4))
+    # dots are European (day first); slashes are ambiguous: day first only if it must be
+    if m.group(2) == "." or a > 12:
+        return _valid(y, b, a)
+    return _valid(y, a, b)
+
+
+#: Each shape of date and how its match reads as a date; `find_date` takes, of each
+#: shape's first valid match, the one that starts first.
+_SHAPES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str | None]]] = [
+    (_ISO, lambda m: _valid(int(m.group(1)), int(m.group(3)), int(m.group(4)))),
+    (_CJK, lambda m: _valid(int(m.group(1)), int(m.group(2)), int(m.group(3)))),
+    (_DMY_WORD, lambda m: _worded(int(m.group(3)), m.group(2), int(m.group(1)))),
+    (_DMY_DASH, lambda m: _worded(int(m.group(3)), m.group(2), int(m.group(1)))),
+    (_YMD_WORD, lambda m: _worded(int(m.group(1)), m.group(2), int(m.group(3)))),
+    (_MDY_WORD, lambda m: _worded(int(m.group(3)), m.group(1), int(m.group(2)))),
+    (_NUMERIC, _numeric),
+]
 
 
 def parse_datetime_attr(value: str | None) -> str | None:
