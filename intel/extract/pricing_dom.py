@@ -237,13 +237,15 @@ def div_tables(root: etree._Element) -> None:
             continue
         rows = list(grid)
         names = next((i for i, r in enumerate(rows) if _names_row(r)), None)
-        if names is None or not any(_prices_row(r) for r in rows[names + 1 :]):
+        if names is None:
+            continue
+        priced = [_prices_row(r) for r in rows]
+        if not any(priced[names + 1 :]):
             continue
         corner = clean(_string(rows[names][0]))
         corner = not corner or not good_name(corner)
-        labels = [not corner and _prices_row(r) for r in rows]
         grid.tag = "table"
-        for r, priced in zip(rows, labels, strict=True):
+        for r, is_priced in zip(rows, priced, strict=True):
             r.tag = "tr"
             for c in r:
                 c.tag = "td"
@@ -252,7 +254,7 @@ def div_tables(root: etree._Element) -> None:
                 # prices is labelled so; a row of bare values ("5 seats") has no feature
                 # name to give, and is left unread.
                 label = etree.Element("td")
-                label.text = "Price" if priced else ""
+                label.text = "Price" if is_priced else ""
                 r.insert(0, label)
 
 
