@@ -897,9 +897,7 @@ def _bold_lead_in(leaf: HtmlElement) -> tuple[str, str] | None:
     if not isinstance(first.tag, str) or first.tag not in _LEAD_TAGS:
         return None
     bold = norm(first.text_content())
-    after = norm(
-        (first.tail or "") + "".join(norm(c.text_content()) + (c.tail or "") for c in leaf[1:])
-    )
+    after = norm(leaf.text_content())[len(bold) :].strip()  # as promote_pseudo_headings reads it
     if not (bold.endswith((".", "!")) or re.match(r"[-–—]\s", after)):
         return None
     name = _LEAD_END.sub("", bold).strip()
