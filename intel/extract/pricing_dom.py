@@ -305,9 +305,7 @@ def expand_toggles(root: etree._Element) -> None:
         return
     lines: list[etree._Element] = []
     for el, variants in holders:
-        if not any(
-            has_price(v) or re.fullmatch(r"\s*\d+(?:[.,]\d+)?\s*", v) for v in variants.values()
-        ):
+        if not any(has_price(v) or _BARE_AMOUNT.fullmatch(v) for v in variants.values()):
             continue
         line = el.getparent()
         if line is None or _has_structure(line):
@@ -675,7 +673,7 @@ def _li_card(li: etree._Element) -> bool:
 def _excluded(el: etree._Element) -> bool:
     """Prices in tables, struck-through prices and prices inside a feature bullet are not plan prices."""
     if el.tag in ("table", "thead", "tbody", "tfoot", "tr"):
-        return True  # a small table whose whole text reads as one price: the table path's
+        return True  # a small table whose whole text reads as one price: the table path reads it
     for a in el.iterancestors():
         tag = a.tag
         if tag in ("table", "del", "s", "strike"):
