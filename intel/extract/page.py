@@ -451,8 +451,8 @@ def learn_regions(
 
     State shape: {"history": {sig: "0110"}, "volatile": {sig: quiet_count}, "last": {sig:
     [digest before, digest after its last change]}}. Only regions that changed at least
-    once in the window are kept, so it stays small. A region that changes back to what it
-    was before its last change (an A/B test's variants taking turns) is volatile at once.
+    once in the window are kept, so it stays small. A region whose last change is undone
+    the next night (an A/B test's variants taking turns) is volatile at once.
     """
     state = state or {}
     history: dict[str, str] = dict(state.get("history") or {})
