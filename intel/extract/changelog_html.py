@@ -634,22 +634,25 @@ def _entry_from_heading(sec: _Section, base: str, date_in_section: bool) -> Entr
 
 
 _MONTH_DAY = re.compile(r"^(?:([^\W\d_]{3,}\.?)\s+([0-3]?\d)|([0-3]?\d)\.?\s+([^\W\d_]{3,}\.?))$")
+#: ... or opening a line, set off by a dash, a dot or a colon: "Dec 1 — A new theme."
+_MONTH_DAY_LEAD = re.compile(_MONTH_DAY.pattern[:-1] + r"(?:\s*[-–—·|:]\s.*)?$")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 
 
 def _yearless_date(sec: _Section) -> str | None:
-    """ "Nov 18" under a "November 2026" group heading: the group gives the year."""
+    """ "Nov 18" under a "November 2026" group heading (alone on its line, or opening it:
+    "Nov 18 — Export rows."): the group gives the year."""
     assert sec.heading is not None
     for i, leaf in enumerate(_section_leaves(sec)):
         if i >= 4:
             return None
-        m = _MONTH_DAY.match(norm(leaf.text_content()))
+        m = _MONTH_DAY_LEAD.match(norm(leaf.text_content()))
         if not m:
             continue
         word, day = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
         month = _month_of(word)
         if not month:
-            return None
+            continue  # "Step 1: install", not a date
         level = _LEVEL[sec.heading.tag]
         for h in sec.heading.itersiblings(*HEADING_TAGS, preceding=True):
             if _LEVEL[h.tag] < level:
