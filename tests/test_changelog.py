@@ -259,45 +259,44 @@ def test_feed_summary_keeps_item_boundaries() -> None:
     assert entry["summary"] == "Dark mode; Faster search"
 
 
+def _then(page: str, added: str, url: str = "https://rival.example/changelog"):
+    """The entries of `page` with `{new}` empty, and the changes once `added` fills it."""
+    old = extract("changelog", page.format(new=""), url)
+    return old["entries"], diff(
+        "changelog", old, extract("changelog", page.format(new=added), url), None
+    )
+
+
 def test_a_bold_lead_in_names_an_entry_without_a_heading() -> None:
     # "<p><strong>Bulk export.</strong> Export ...</p>": the bold run is what a reader
     # calls the entry; a one-word label ("New:") is not a name, the line stays whole.
-    def page(extra: str) -> str:
-        return (
-            "<html><body><main><h1>Updates</h1><ul>" + extra
-            + '<li><time datetime="2026-11-20">Nov 20</time><p><strong>Bulk export.</strong>'
-            " Export up to 10,000 rows at once.</p></li>"
-            '<li><time datetime="2026-11-02">Nov 2</time><p><strong>New:</strong>'
-            " Slack alerts for mentions.</p></li></ul></main></body></html>"
-        )  # fmt: skip
-
-    url = "https://rival.example/changelog"
-    old = extract("changelog", page(""), url)
-    assert [(e["title"], e["summary"]) for e in old["entries"]] == [
+    page = (
+        "<html><body><main><h1>Updates</h1><ul>{new}"
+        '<li><time datetime="2026-11-20">Nov 20</time><p><strong>Bulk export.</strong>'
+        " Export up to 10,000 rows at once.</p></li>"
+        '<li><time datetime="2026-11-02">Nov 2</time><p><strong>New:</strong>'
+        " Slack alerts for mentions.</p></li></ul></main></body></html>"
+    )
+    added = '<li><time datetime="2026-12-04">Dec 4</time><p><b>Audit log</b> — who changed what, and when.</p></li>'
+    entries, changes = _then(page, added)
+    assert [(e["title"], e["summary"]) for e in entries] == [
         ("Bulk export", "Export up to 10,000 rows at once."),
         ("New: Slack alerts for mentions.", ""),
     ]
-    added = '<li><time datetime="2026-12-04">Dec 4</time><p><b>Audit log</b> — who changed what, and when.</p></li>'
-    changes = diff("changelog", old, extract("changelog", page(added), url), None)
     assert [(c.title, c.date) for c in changes] == [("Audit log", "2026-12-04")]
 
 
 def test_a_day_opening_a_line_under_a_month_group_takes_the_groups_year() -> None:
-    def page(extra: str) -> str:
-        return (
-            "<html><body><main><h1>Changelog</h1><h2>December 2026</h2>" + extra
-            + "<h3>Dark mode</h3><p>Step 1: open settings.</p><p>Dec 1 — A new theme.</p>"
-            "<h2>November 2026</h2><h3>Bulk export</h3><p>Nov 20 — Export rows.</p>"
-            "<h3>Slack alerts</h3><p>Nov 2 — Alerts in Slack.</p></main></body></html>"
-        )  # fmt: skip
-
-    url = "https://rival.example/changelog"
-    old = extract("changelog", page(""), url)
-    assert [(e["title"], e["date"]) for e in old["entries"]] == [
+    page = (
+        "<html><body><main><h1>Changelog</h1><h2>December 2026</h2>{new}"
+        "<h3>Dark mode</h3><p>Step 1: open settings.</p><p>Dec 1 — A new theme.</p>"
+        "<h2>November 2026</h2><h3>Bulk export</h3><p>Nov 20 — Export rows.</p>"
+        "<h3>Slack alerts</h3><p>Nov 2 — Alerts in Slack.</p></main></body></html>"
+    )
+    entries, changes = _then(page, "<h3>AI summaries</h3><p>Dec 4 — Summaries.</p>")
+    assert [(e["title"], e["date"]) for e in entries] == [
         ("Dark mode", "2026-12-01"),
         ("Bulk export", "2026-11-20"),
         ("Slack alerts", "2026-11-02"),
     ]
-    new = extract("changelog", page("<h3>AI summaries</h3><p>Dec 4 — Summaries.</p>"), url)
-    changes = diff("changelog", old, new, None)
     assert [(c.title, c.date) for c in changes] == [("AI summaries", "2026-12-04")]
