@@ -17,6 +17,7 @@ from typing import Any
 
 from intel.extract.pricing_money import (
     CUSTOM_RE,
+    amount_of,
     billing_of_token,
     currency_code,
     find_prices,
@@ -400,11 +401,11 @@ def _number(v: Any) -> float | None:
     if isinstance(v, bool):
         return None
     if isinstance(v, (int, float)):
-        return round(float(v), 6)
+        return amount_of(v)
     if isinstance(v, str):
         s = v.strip().replace(",", "")
         try:
-            return round(float(s), 6)
+            return amount_of(float(s))
         except ValueError:
             return None
     return None
@@ -598,7 +599,7 @@ def _collect(
     if amount is None:
         return
     if cents:
-        amount = round(amount / 100, 6)
+        amount = amount_of(amount / 100)
     if any(p["amount"] == amount and p["billing"] == billing for p in out):
         return
     out.append(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import lru_cache
+from typing import SupportsFloat
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import get_territory_currencies
@@ -167,7 +168,7 @@ _YEAR = re.compile(
     r"/\s*yr\b|/\s*y\b|\byears?\b|\byearly\b|\bannual(?:ly)?\b|\bper annum\b|\bjahr|\bjährlich"
     r"|/\s*an\b|\bpar an\b|\bannée|\bannuel|\baño\b|\banual|\banno\b|\bjaar|\bår\b|年"
     r"|\bårlig|\bvuo(?:si|dessa)\b|\brok\b|\broku\b|\brocznie|\bévente|\bгод\b|\byıl"
-    r"|\bnăm\b|\btahun\b|/\s*년|ปี|/\s*év\b|\bévente\b|\byıllık|לשנה|שנתי|\b연\b|\b매년\b",
+    r"|\bnăm\b|\btahun\b|/\s*년|ปี|/\s*év\b|לשנה|שנתי|\b연\b|\b매년\b",
     re.I,
 )
 _SEAT = re.compile(
@@ -288,6 +289,13 @@ def _decimal_comma(lang: str | None) -> bool:
         return False
 
 
+def amount_of(value: SupportsFloat) -> float:
+    """An amount as every price is kept: to a millionth, not to the cent, since usage
+    prices are quoted in fractions of one ("$0.002 per request"); rounding drops float
+    noise."""
+    return round(float(value), 6)
+
+
 @lru_cache(maxsize=8192)
 def parse_amount(num: str, lang: str | None = None) -> float | None:
     """The amount in major units, by price-parser (thousands and decimal marks as the page writes them)."""
@@ -306,8 +314,7 @@ def parse_amount(num: str, lang: str | None = None) -> float | None:
     price = Price.fromstring(num, decimal_separator=sep)
     if price.amount is None:
         return None
-    # Not to the cent: usage prices are quoted in fractions of one ("$0.002 per request").
-    return round(float(price.amount), 6)
+    return amount_of(price.amount)
 
 
 def find_prices(text: str, lang: str | None = None) -> list[tuple[int, int, float, str]]:
