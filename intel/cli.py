@@ -8,11 +8,14 @@ store cannot be opened; 4 another run holds the lock.
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import json
 import os
 import sys
+import threading
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
@@ -127,7 +130,40 @@ def diff_cmd(before: Path, after: Path, kind: str, url: str, render: str, as_jso
 
 def main() -> None:
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
-    cli(prog_name="intel")
+    try:
+        cli(prog_name="intel")  # standalone: always ends in SystemExit
+    except SystemExit as exc:
+        leave(exc.code)
+
+
+def leave(code: Any) -> NoReturn:
+    """Exit with `code` as `sys.exit` would, without the interpreter's teardown.
+
+    A night leaves a heap of a few hundred MB; tearing it down object by object costs
+    0.2-0.3 s after a cold 1,000-page night and ~0.1 s after an unchanged one, for
+    memory the OS takes back anyway. Everything that must happen still does: the exit
+    handlers run (log files are flushed and closed, finalizers of temporary files run),
+    and standard output and error are flushed. With a thread still running that exit
+    would wait for, the exit is the ordinary one.
+    """
+    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon]
+    if run_exit_handlers is None or others:
+        sys.exit(code)
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # sys.exit("message"): the message on stderr, status 1
+        print(code, file=sys.stderr)
+        status = 1
+    run_exit_handlers()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`intel search | head`): nothing to add
+            pass
+    os._exit(status)
 
 
 if __name__ == "__main__":
