@@ -38,8 +38,8 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from index.docs import event_to_doc, page_to_doc
-from index.engine import column, leaves
 from index.schema import SCHEMA, SCHEMA_VERSION
+from index.segments import column, leaves
 from intel.errors import IndexError_
 
 META_NAME = "intel-index.json"
