@@ -8,16 +8,17 @@ another version is stale and gets rebuilt from the store.
 
 from __future__ import annotations
 
-from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.util.numeric import to_sortable
+
+from index.analysis import StemmedText
 
 # 2: the meta file carries the nightly update's marks (newest event id, judgement
 #    digest, page snapshot ids), and segments are written uncompounded.
 SCHEMA_VERSION = 2
 
 # Stemmed English text with stop words removed: "prices" finds "price", "launched" "launch".
-_stemmed = StemmingAnalyzer()
+_stemmed = StemmedText()
 
 SCHEMA = Schema(
     # "event:<store id>" or "page:<url>". Unique, so update_document() replaces instead of
