@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from intel.errors import WatchlistError
-from intel.yaml_lines import LOADER, line_map
+from intel.yaml_lines import line_map, load_with_nodes
 
 USER_RULES_FILE = "tags.yaml"
 _TAG_KEYS = {"keywords", "acronyms", "patterns", "importance", "replace"}
@@ -206,8 +206,7 @@ def rules_from_text(text: str, filename: str = "<rules>", base: bool = True) -> 
 def _parse(text: str, filename: str) -> dict[str, Any]:
     """Validate one rules file; every problem names the file, line and field."""
     try:
-        node = yaml.compose(text, Loader=LOADER)
-        data = yaml.load(text, Loader=LOADER)  # noqa: S506 - a safe loader
+        data, node = load_with_nodes(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise WatchlistError(

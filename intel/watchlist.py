@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from intel.errors import WatchlistError
-from intel.yaml_lines import LOADER, line_map
+from intel.yaml_lines import line_map, load_with_nodes
 
 KINDS = ("pricing", "changelog", "features", "page")
 
@@ -201,8 +201,7 @@ def load_watchlist(path: str | Path) -> Watchlist:
 
 def parse_watchlist(text: str, filename: str = "<watchlist>") -> Watchlist:
     try:
-        node = yaml.compose(text, Loader=LOADER)
-        data = yaml.load(text, Loader=LOADER)  # noqa: S506 - a safe loader
+        data, node = load_with_nodes(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None

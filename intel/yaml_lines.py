@@ -5,11 +5,27 @@ Line numbers come from the node tree, so an error points at the line the user mu
 
 from __future__ import annotations
 
+from typing import Any
+
 import yaml
 
 #: libyaml's safe loader when PyYAML was built with it: 7x faster on a 5,000-page watchlist
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"
+
+
+def load_with_nodes(text: str) -> tuple[Any, yaml.Node | None]:
+    """The document and its node tree (for `line_map`) from one parse of `text`.
+
+    What `yaml.load` gives, built from the tree `yaml.compose` gives, instead of parsing the
+    text twice (a tenth of a second on a 5,000-page watchlist). Raises `yaml.YAMLError`.
+    """
+    loader = LOADER(text)
+    try:
+        node = loader.get_single_node()
+        return (loader.construct_document(node) if node is not None else None), node
+    finally:
+        loader.dispose()
 
 
 def line_map(node: yaml.Node | None) -> dict[tuple, int]:
