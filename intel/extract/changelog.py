@@ -21,7 +21,7 @@ from intel.changes import Change
 from intel.extract import Extractor
 from intel.extract.changelog_feed import discover, entries_from_feed, looks_like_feed
 from intel.extract.changelog_html import Entry, entries_from_html, norm
-from intel.extract.html import parse
+from intel.extract.html import parse_plain
 
 #: A first sight of a page (or a page that failed to parse last time) reports nothing
 #: beyond this many entries: a whole history is not news.
@@ -61,7 +61,7 @@ class ChangelogExtractor(Extractor):
             entries = entries_from_feed(html, url)
             feed_url = url or None
         else:
-            doc = parse(html)
+            doc = parse_plain(html)
             feed_url = discover(doc, url)
             entries = entries_from_html(doc, url)
         items = [_as_dict(e) for e in entries]

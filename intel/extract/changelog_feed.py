@@ -13,10 +13,15 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from lxml.html import HtmlElement
-
 from intel.extract.changelog_dates import find_date, versions
-from intel.extract.changelog_html import Entry, body_summary, clean_link, is_placeholder, norm
+from intel.extract.changelog_html import (
+    Element,
+    Entry,
+    body_summary,
+    clean_link,
+    is_placeholder,
+    norm,
+)
 
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json")
 _DOCTYPE = re.compile(r"<!DOCTYPE[^\[>]*(\[.*?\]\s*)?>", re.I | re.S)
@@ -34,7 +39,7 @@ def looks_like_feed(text: str) -> bool:
     return False
 
 
-def discover(doc: HtmlElement, base: str) -> str | None:
+def discover(doc: Element, base: str) -> str | None:
     """The feed this changelog announces, absolute; None when there is none.
 
     `<link rel=alternate>` of an RSS/Atom type first. Site builders (Docusaurus) announce

@@ -27,9 +27,30 @@ from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
-from lxml.html import HtmlElement
 
 from intel.extract.changelog_dates import _month_of, find_date, parse_datetime_attr, versions
+
+Element = etree._Element
+
+# An element's text, all of it (lxml.html's `text_content()`, for plain elements too).
+_STRING = etree.XPath("string()", smart_strings=False)
+
+
+def text_of(el: Element) -> str:
+    return _STRING(el)
+
+
+def drop_tree(el: Element) -> None:
+    """Remove `el` and what it holds, keeping the text that follows it (lxml.html's `drop_tree`)."""
+    parent = el.getparent()
+    if el.tail:
+        previous = el.getprevious()
+        if previous is None:
+            parent.text = (parent.text or "") + el.tail
+        else:
+            previous.tail = (previous.tail or "") + el.tail
+    parent.remove(el)
+
 
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _LEVEL = {t: i + 1 for i, t in enumerate(HEADING_TAGS)}
@@ -142,7 +163,7 @@ def _chrome_words(words: str) -> bool:
     return False
 
 
-def _is_chrome(el: HtmlElement) -> bool:
+def _is_chrome(el: Element) -> bool:
     role = (el.get("role") or "").lower()
     if role in _DROP_ROLES:
         return True
@@ -155,10 +176,10 @@ def _is_chrome(el: HtmlElement) -> bool:
     return bool(words.strip()) and _chrome_words(words)
 
 
-def clean(doc: HtmlElement) -> None:
+def clean(doc: Element) -> None:
     """Drop page chrome in place: scripts, navigation, sidebars, banners, ads, forms."""
     etree.strip_elements(doc, etree.Comment, etree.ProcessingInstruction, with_tail=False)
-    drop: list[HtmlElement] = [
+    drop: list[Element] = [
         el
         for el in doc.iter(*_DROP_TAGS)
         # some frameworks wrap the whole page in one <form>: keep a form that holds content
@@ -173,15 +194,15 @@ def clean(doc: HtmlElement) -> None:
             drop.append(el)
     for el in drop:
         if el.getparent() is not None:
-            el.drop_tree()
+            drop_tree(el)
 
 
-def main_root(doc: HtmlElement) -> HtmlElement:
+def main_root(doc: Element) -> Element:
     """The element that holds the page's main content (falls back to <body>)."""
     for xp in ("//main", "//*[@role='main']", "//article", "//*[@id='content']"):
         found = doc.xpath(xp)
         if found:
-            return max(found, key=lambda e: len(e.text_content()))
+            return max(found, key=lambda e: len(text_of(e)))
     body = doc.find("body")
     return body if body is not None else doc
 
@@ -189,11 +210,11 @@ def main_root(doc: HtmlElement) -> HtmlElement:
 # --------------------------------------------------------------------------- text
 
 
-def _is_badge(el: HtmlElement) -> bool:
+def _is_badge(el: Element) -> bool:
     words = el.get("class")
     if not words or not _badge_words(words):
         return False
-    text = el.text_content()
+    text = text_of(el)
     return len(text) <= 20 and not _DIGIT.search(text)  # never a version or a date
 
 
@@ -204,14 +225,14 @@ def _badge_words(words: str) -> bool:
     )
 
 
-def _heading_parts(el: HtmlElement, parts: list[str], br: str = " ") -> None:
+def _heading_parts(el: Element, parts: list[str], br: str = " ") -> None:
     if el.text:
         parts.append(el.text)
     for child in el:
         if child.tag == "br":
             parts.append(br)  # a space in a title; a line break in a summary
         elif isinstance(child.tag, str):
-            skip = (child.tag == "a" and _SYMBOLS_ONLY.match(child.text_content())) or (
+            skip = (child.tag == "a" and _SYMBOLS_ONLY.match(text_of(child))) or (
                 child.tag != "a" and _is_badge(child)
             )
             if not skip:
@@ -220,16 +241,16 @@ def _heading_parts(el: HtmlElement, parts: list[str], br: str = " ") -> None:
             parts.append(child.tail)
 
 
-def heading_text(h: HtmlElement) -> str:
+def heading_text(h: Element) -> str:
     """Heading text without permalink symbols (¶, #) and "New"/"Beta" badges (they come and go)."""
     parts: list[str] = []
     _heading_parts(h, parts)
     return norm(" ".join(parts).replace("\u200b", ""))
 
 
-def heading_link(h: HtmlElement, base: str) -> str | None:
+def heading_link(h: Element, base: str) -> str | None:
     for a in h.iter("a"):
-        if a.get("href") and not _SYMBOLS_ONLY.match(a.text_content()):
+        if a.get("href") and not _SYMBOLS_ONLY.match(text_of(a)):
             return clean_link(a.get("href"), base)
     return None
 
@@ -279,11 +300,11 @@ def split_title_ex(raw: str) -> tuple[str, str | None, bool]:
     return norm(title), iso, weak
 
 
-def _is_block(el: HtmlElement) -> bool:
+def _is_block(el: Element) -> bool:
     return isinstance(el.tag, str) and el.tag in _BLOCK_TAGS
 
 
-def leaves(el: HtmlElement) -> Iterator[HtmlElement]:
+def leaves(el: Element) -> Iterator[Element]:
     """Text blocks in document order: elements without block children (lines)."""
     if not isinstance(el.tag, str):
         return
@@ -299,7 +320,7 @@ def leaves(el: HtmlElement) -> Iterator[HtmlElement]:
             yield child
 
 
-def _datetime_in(el: HtmlElement) -> str | None:
+def _datetime_in(el: Element) -> str | None:
     if el.get("datetime"):
         return parse_datetime_attr(el.get("datetime"))
     for t in el.iterfind(".//*[@datetime]"):
@@ -322,8 +343,8 @@ def pure_date(text: str) -> str | None:
     return iso if len(rest) <= 3 else None
 
 
-def _leaf_date(leaf: HtmlElement) -> str | None:
-    return _datetime_in(leaf) or pure_date(norm(leaf.text_content()))
+def _leaf_date(leaf: Element) -> str | None:
+    return _datetime_in(leaf) or pure_date(norm(text_of(leaf)))
 
 
 # --------------------------------------------------------------------------- sections
@@ -331,25 +352,23 @@ def _leaf_date(leaf: HtmlElement) -> str | None:
 
 @dataclass
 class _Section:
-    heading: HtmlElement | None
-    nodes: list[HtmlElement]
-    anchor: HtmlElement  # the element the entry hangs on (for id links)
+    heading: Element | None
+    nodes: list[Element]
+    anchor: Element  # the element the entry hangs on (for id links)
 
 
-def _ancestors_of(els: list[HtmlElement], stop: HtmlElement) -> dict[HtmlElement, int]:
+def _ancestors_of(els: list[Element], stop: Element) -> dict[Element, int]:
     """How many of `els` each element (self included) contains, below `stop`."""
-    counts: dict[HtmlElement, int] = {}
+    counts: dict[Element, int] = {}
     for e in els:
-        node: HtmlElement | None = e
+        node: Element | None = e
         while node is not None and node is not stop:
             counts[node] = counts.get(node, 0) + 1
             node = node.getparent()
     return counts
 
 
-def sections_for(
-    heads: list[HtmlElement], blockers: list[HtmlElement], root: HtmlElement
-) -> list[_Section]:
+def sections_for(heads: list[Element], blockers: list[Element], root: Element) -> list[_Section]:
     """The extent of each heading's entry; `blockers` are the headings that end one."""
     per_entry = _ancestors_of(heads, root)
     boundary = set(_ancestors_of(blockers, root))
@@ -361,7 +380,7 @@ def sections_for(
             node = parent
             parent = node.getparent()
         nodes = [node]
-        own = len(norm(node.text_content()))
+        own = len(norm(text_of(node)))
         if node is h or own <= len(heading_text(h)) + 12:
             # flat markup: the heading, then siblings up to the next boundary
             sib = node.getnext()
@@ -373,7 +392,7 @@ def sections_for(
     return out
 
 
-def _section_leaves(sec: _Section) -> Iterator[HtmlElement]:
+def _section_leaves(sec: _Section) -> Iterator[Element]:
     for n in sec.nodes:
         yield from leaves(n)
 
@@ -388,7 +407,7 @@ def section_date(sec: _Section) -> str | None:
             continue
         if sec.heading is not None and leaf in sec.heading.iterancestors():
             continue
-        text = norm(leaf.text_content())
+        text = norm(text_of(leaf))
         if len(text) > 140:
             return None
         got = _leaf_date(leaf)
@@ -406,7 +425,7 @@ _BULLET = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)])\s+")
 _SPACE_PUNCT = re.compile(r" (?=[.,;:!?](?:\s|$))")
 
 
-def _leaf_lines(leaf: HtmlElement) -> list[str]:
+def _leaf_lines(leaf: Element) -> list[str]:
     """A text block's lines, each read as `heading_text` reads a heading.
 
     Lines end at `<br>`; in plain text (a `<pre>` of release notes) a line that opens with
@@ -471,7 +490,7 @@ def join_items(items: list[tuple[str, bool]]) -> str:
     return "".join(out)
 
 
-def section_summary(sec: _Section, skip: set[HtmlElement], limit: int = 300) -> str:
+def section_summary(sec: _Section, skip: set[Element], limit: int = 300) -> str:
     """The entry body's first items, cut at a word boundary near `limit` characters."""
     title_like = {norm(heading_text(h)) for h in skip if h.tag in HEADING_TAGS}
     title_like |= {t.rsplit(" ", 1)[0] for t in title_like}
@@ -488,7 +507,7 @@ def section_summary(sec: _Section, skip: set[HtmlElement], limit: int = 300) -> 
     return cut + "…"
 
 
-def body_summary(el: HtmlElement, limit: int = 300) -> str:
+def body_summary(el: Element, limit: int = 300) -> str:
     """`section_summary` of a whole element (a feed item's HTML body)."""
     return section_summary(_Section(None, [el], el), set(), limit)
 
@@ -502,7 +521,7 @@ class _SummaryLines:
     element by element, its text ran apart or was lost.
     """
 
-    def __init__(self, skip: set[HtmlElement], title_like: set[str], budget: int) -> None:
+    def __init__(self, skip: set[Element], title_like: set[str], budget: int) -> None:
         self.skip = skip
         self.title_like = title_like
         self.budget = budget
@@ -524,7 +543,7 @@ class _SummaryLines:
             or text in self.title_like
         )
 
-    def _skipped(self, el: HtmlElement) -> bool:
+    def _skipped(self, el: Element) -> bool:
         return el in self.skip or el.get("datetime") is not None or _is_badge(el)
 
     def _add(self, text: str, head: bool) -> None:
@@ -536,7 +555,7 @@ class _SummaryLines:
         self.last_ended = shown.endswith(_ENDED)
         self.items.append((text, head))
 
-    def walk(self, el: HtmlElement) -> None:
+    def walk(self, el: Element) -> None:
         if not isinstance(el.tag, str) or self._skipped(el) or self.full:
             return
         head = el.tag in _SUBHEAD_TAGS
@@ -594,8 +613,8 @@ def section_link(sec: _Section, base: str) -> str | None:
 # --------------------------------------------------------------------------- strategies
 
 
-def _headings(root: HtmlElement) -> dict[int, list[HtmlElement]]:
-    by_level: dict[int, list[HtmlElement]] = {}
+def _headings(root: Element) -> dict[int, list[Element]]:
+    by_level: dict[int, list[Element]] = {}
     for h in root.iter(*HEADING_TAGS):
         by_level.setdefault(_LEVEL[h.tag], []).append(h)
     return by_level
@@ -646,7 +665,7 @@ def _yearless_date(sec: _Section) -> str | None:
     for i, leaf in enumerate(_section_leaves(sec)):
         if i >= 4:
             return None
-        m = _MONTH_DAY_LEAD.match(norm(leaf.text_content()))
+        m = _MONTH_DAY_LEAD.match(norm(text_of(leaf)))
         if not m:
             continue
         word, day = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
@@ -687,10 +706,10 @@ def _strip_leading_date(summary: str) -> str:
     return summary
 
 
-def _release_headings(root: HtmlElement, by_level: dict[int, list[HtmlElement]], base: str):
+def _release_headings(root: Element, by_level: dict[int, list[Element]], base: str):
     """Strategy 1: the heading level with the most version/date headings."""
     best: tuple[int, int] | None = None
-    strong_by_level: dict[int, list[HtmlElement]] = {}
+    strong_by_level: dict[int, list[Element]] = {}
     for level, hs in by_level.items():
         strong = [h for h in hs if _is_release_heading(heading_text(h))]
         strong_by_level[level] = strong
@@ -703,8 +722,8 @@ def _release_headings(root: HtmlElement, by_level: dict[int, list[HtmlElement]],
     all_at_level = by_level[level]
     blockers = [h for lv, hs in by_level.items() if lv <= level for h in hs]
     sections = sections_for(strong, blockers, root)
-    found: list[tuple[HtmlElement, Entry]] = []
-    inside: set[HtmlElement] = set()
+    found: list[tuple[Element, Entry]] = []
+    inside: set[Element] = set()
     for sec in sections:
         for n in sec.nodes:
             inside.update(n.iter(*HEADING_TAGS))
@@ -728,7 +747,7 @@ def _release_headings(root: HtmlElement, by_level: dict[int, list[HtmlElement]],
     return entries
 
 
-def _date_group(sec: _Section, level: int, base: str) -> list[tuple[HtmlElement, Entry]]:
+def _date_group(sec: _Section, level: int, base: str) -> list[tuple[Element, Entry]]:
     """A heading that is only a date ("## Nov 18, 2025") groups the entries below it."""
     assert sec.heading is not None
     title, iso = split_title(heading_text(sec.heading))
@@ -754,7 +773,7 @@ def _date_group(sec: _Section, level: int, base: str) -> list[tuple[HtmlElement,
     return [(sec.heading, Entry(first, iso, section_link(sec, base), body, versions(first)))]
 
 
-def _dated_headings(root: HtmlElement, by_level: dict[int, list[HtmlElement]], base: str):
+def _dated_headings(root: Element, by_level: dict[int, list[Element]], base: str):
     """Strategy 2a: headings whose entry block starts with a date."""
     best: tuple[int, list[Entry]] | None = None
     for level, hs in sorted(by_level.items()):
@@ -773,18 +792,18 @@ def _dated_headings(root: HtmlElement, by_level: dict[int, list[HtmlElement]], b
     return best
 
 
-def _signature(el: HtmlElement) -> tuple[str, str]:
+def _signature(el: Element) -> tuple[str, str]:
     classes = sorted(c for c in (el.get("class") or "").split() if not re.search(r"\d{3}", c))
     return el.tag, " ".join(classes)
 
 
-def _dated_blocks(root: HtmlElement, base: str):
+def _dated_blocks(root: Element, base: str):
     """Strategy 2b: repeated sibling blocks (cards, label/description blocks) with dates."""
-    best: tuple[int, list[HtmlElement]] | None = None
+    best: tuple[int, list[Element]] | None = None
     for parent in root.iter():
         if not isinstance(parent.tag, str) or len(parent) < 2:
             continue
-        groups: dict[tuple[str, str], list[HtmlElement]] = {}
+        groups: dict[tuple[str, str], list[Element]] = {}
         for child in parent:
             if isinstance(child.tag, str) and child.tag not in HEADING_TAGS and len(child) >= 2:
                 groups.setdefault(_signature(child), []).append(child)
@@ -806,11 +825,11 @@ def _dated_blocks(root: HtmlElement, base: str):
     return best[0], entries
 
 
-def _block_head_date(block: HtmlElement) -> str | None:
+def _block_head_date(block: Element) -> str | None:
     for i, leaf in enumerate(leaves(block)):
         if i >= 4:
             break
-        text = norm(leaf.text_content())
+        text = norm(text_of(leaf))
         if len(text) > 140:
             break
         got = _leaf_date(leaf)
@@ -819,16 +838,16 @@ def _block_head_date(block: HtmlElement) -> str | None:
     return None
 
 
-def _entry_from_block(block: HtmlElement, base: str) -> Entry | None:
+def _entry_from_block(block: Element, base: str) -> Entry | None:
     """An entry from a card-like block: its leading heading, else its first non-date line."""
     iso = None
     title_leaf = None
-    version_line: tuple[HtmlElement, str] | None = None
-    candidates: list[HtmlElement] = []
+    version_line: tuple[Element, str] | None = None
+    candidates: list[Element] = []
     for i, leaf in enumerate(leaves(block)):
         if i >= 6:
             break
-        text = norm(leaf.text_content())
+        text = norm(text_of(leaf))
         if not text:
             continue
         got = _leaf_date(leaf)
@@ -864,7 +883,7 @@ def _entry_from_block(block: HtmlElement, base: str) -> Entry | None:
         title_leaf = candidates[0]
     if title_leaf is None:
         return None
-    title, iso2 = split_title(norm(title_leaf.text_content()))
+    title, iso2 = split_title(norm(text_of(title_leaf)))
     if not title or is_placeholder(title):
         return None
     sec = _Section(None, [block], block)
@@ -891,7 +910,7 @@ def _entry_from_block(block: HtmlElement, base: str) -> Entry | None:
 _LEAD_END = re.compile(r"\s*(?:[.!]|\s[-–—])\s*$")
 
 
-def _bold_lead_in(leaf: HtmlElement) -> tuple[str, str] | None:
+def _bold_lead_in(leaf: Element) -> tuple[str, str] | None:
     """(name, the rest) when `leaf` opens with a bold run ended by a full stop or a dash and
     followed by a sentence: a name in bold, not a one-word label ("New:", "Fixed")."""
     if (leaf.text or "").strip() or not len(leaf):
@@ -899,8 +918,8 @@ def _bold_lead_in(leaf: HtmlElement) -> tuple[str, str] | None:
     first = leaf[0]
     if not isinstance(first.tag, str) or first.tag not in _LEAD_TAGS:
         return None
-    bold = norm(first.text_content())
-    after = norm(leaf.text_content())[len(bold) :].strip()  # as promote_pseudo_headings reads it
+    bold = norm(text_of(first))
+    after = norm(text_of(leaf))[len(bold) :].strip()  # as promote_pseudo_headings reads it
     if not (bold.endswith((".", "!")) or re.match(r"[-–—]\s", after)):
         return None
     name = _LEAD_END.sub("", bold).strip()
@@ -910,7 +929,7 @@ def _bold_lead_in(leaf: HtmlElement) -> tuple[str, str] | None:
     return name, rest
 
 
-def _undated_headings(root: HtmlElement, by_level: dict[int, list[HtmlElement]], base: str):
+def _undated_headings(root: Element, by_level: dict[int, list[Element]], base: str):
     """Strategy 3: the most repeated heading level, entries without dates."""
     candidates = [(len(hs), -lv, lv) for lv, hs in by_level.items() if len(hs) >= 2]
     if not candidates:
@@ -925,7 +944,7 @@ def _undated_headings(root: HtmlElement, by_level: dict[int, list[HtmlElement]],
     return entries
 
 
-def entries_from_html(doc: HtmlElement, base: str) -> list[Entry]:
+def entries_from_html(doc: Element, base: str) -> list[Entry]:
     """All entries of a (parsed) changelog page, newest first as the page lists them.
 
     Pages without heading markup get two more tries: bold lead lines and `<summary>`
@@ -951,7 +970,7 @@ _PSEUDO_TAG = "h6"
 _LEAD_TAGS = ("strong", "b")
 
 
-def promote_pseudo_headings(root: HtmlElement) -> bool:
+def promote_pseudo_headings(root: Element) -> bool:
     """Read bold lead lines and `<summary>` elements as headings, in place.
 
     A paragraph whose text opens with a short bold run and holds nothing else but a
@@ -972,10 +991,10 @@ def promote_pseudo_headings(root: HtmlElement) -> bool:
             continue
         if any(isinstance(c.tag, str) and c.tag in _BLOCK_TAGS for c in el):
             continue
-        name = norm(lead.text_content())
+        name = norm(text_of(lead))
         if not name or len(name.split()) > 12:
             continue
-        rest = norm(el.text_content())[len(name) :]
+        rest = norm(text_of(el))[len(name) :]
         if re.search(r"[^\W\d_]", rest) and not pure_date(rest):
             continue  # a bold lead-in of a running paragraph
         el.tag = _PSEUDO_TAG
@@ -983,7 +1002,7 @@ def promote_pseudo_headings(root: HtmlElement) -> bool:
     return found
 
 
-def _entries(root: HtmlElement, base: str) -> list[Entry]:
+def _entries(root: Element, base: str) -> list[Entry]:
     by_level = _headings(root)
     got = _release_headings(root, by_level, base)
     if got and len(got) >= 10:

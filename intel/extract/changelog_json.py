@@ -14,10 +14,8 @@ import re
 from typing import Any
 from urllib.parse import urljoin
 
-from lxml.html import HtmlElement
-
 from intel.extract.changelog_dates import find_date, parse_datetime_attr, versions
-from intel.extract.changelog_html import Entry, clean_link, is_placeholder, norm
+from intel.extract.changelog_html import Element, Entry, clean_link, is_placeholder, norm
 
 _JSON_TYPES = ("application/json", "application/ld+json")
 _MAX_CHARS = 3_000_000
@@ -32,7 +30,7 @@ _BODY_KEYS = ("summary", "excerpt", "description", "subtitle", "body", "content"
 _TAGS = re.compile(r"<[^>]+>")
 
 
-def entries_from_scripts(doc: HtmlElement, base: str) -> list[Entry]:
+def entries_from_scripts(doc: Element, base: str) -> list[Entry]:
     """Entries found in the page's JSON scripts (empty when there are none)."""
     best: list[Entry] = []
     for script in doc.iter("script"):
