@@ -72,3 +72,23 @@ def test_description_edits_and_badges_are_not_moves() -> None:
     old = ex.extract(page.format(a="Work on a plane.", name="Guest links"), "u")
     new = ex.extract(page.format(a="Work anywhere, even offline.", name="Guest links (beta)"), "u")
     assert ex.diff(old, new, None) == []
+
+
+def test_cards_beside_a_comparison_table_are_features() -> None:
+    # Four feature cards and a comparison table: the cards were lost when the table's
+    # elements were remembered by id() (lxml's element objects come and go, ids are reused).
+    page = Path(__file__).parent / "data" / "heldout" / "features-sendvault-vue-attrs-noise"
+    ex = get("features")
+    for night in ("before", "after"):
+        data = ex.extract((page / f"{night}.html").read_text(encoding="utf-8"), "")
+        assert sorted(data["features"].values()) == [
+            "Link expiry",
+            "Unlimited storage",
+            "Virus scanning",
+            "Watermarks",
+        ]
+        assert data["tables"][0]["names"] == {
+            "storage": "Storage",
+            "watermarks": "Watermarks",
+            "sso": "SSO",
+        }

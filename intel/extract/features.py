@@ -24,7 +24,7 @@ from lxml import etree
 
 from intel.changes import Change
 from intel.extract import Extractor
-from intel.extract.html import parse
+from intel.extract.html import parse_plain
 from intel.extract.noise import element_text, normalize_text, strip_boilerplate
 from intel.extract.page import page_blocks
 
@@ -290,12 +290,16 @@ def _li_name(li: etree._Element) -> str:
     return _clean_name(text)
 
 
-def page_features(root: etree._Element, skip: set[int]) -> list[str]:
-    """Page-level feature names in document order (tables excluded)."""
+def page_features(root: etree._Element, tables: list[etree._Element]) -> list[str]:
+    """Page-level feature names in document order (what is inside `tables` excluded)."""
     found: list[str] = []
-    inside = {id(x) for t in root.iter() if id(t) in skip for x in t.iter()}
+    # The elements themselves, not their id(): lxml makes a Python object for an element
+    # when asked and drops it when nothing holds it, so the id of one let go soon names
+    # another element (a page's features came and went with memory reuse). Held in the
+    # set, each keeps the one object `root.iter()` gives again.
+    inside = {x for t in tables for x in t.iter()}
     for el in root.iter():
-        if not isinstance(el.tag, str) or id(el) in inside:
+        if not isinstance(el.tag, str) or el in inside:
             continue
         tag = el.tag.lower()
         if tag == "dt":
@@ -311,7 +315,7 @@ def page_features(root: etree._Element, skip: set[int]) -> list[str]:
 _STRUCTURED = ("li", "dt", "dd", "tr", "table", "ul", "ol", "dl", *_HEADING)
 
 
-def _row_titles(root: etree._Element, inside: set[int]) -> list[str]:
+def _row_titles(root: etree._Element, inside: set[etree._Element]) -> list[str]:
     """Titles of repeated look-alike blocks that use no heading or list markup.
 
     Page builders (Framer, Webflow, Tailwind UI) write a checklist as rows of
@@ -321,7 +325,7 @@ def _row_titles(root: etree._Element, inside: set[int]) -> list[str]:
     """
     out: list[str] = []
     for parent in root.iter():
-        if not isinstance(parent.tag, str) or len(parent) < 3 or id(parent) in inside:
+        if not isinstance(parent.tag, str) or len(parent) < 3 or parent in inside:
             continue
         groups: dict[tuple[str, ...], list[etree._Element]] = {}
         for child in parent:
@@ -358,11 +362,13 @@ class FeaturesExtractor(Extractor):
     """Features page: feature lists, cards and comparison-table cells."""
 
     kind = "features"
-    version = 1
+    # 2: cards beside a comparison table are read (element ids were reused, so some were lost)
+    version = 2
 
     def extract(self, html: str, url: str) -> dict[str, Any]:
-        body = parse(html).find(".//body")
-        root = body if body is not None else parse(html)
+        doc = parse_plain(html)
+        body = doc.find(".//body")
+        root = body if body is not None else doc
         # Tables first, on the raw tree: a cell's only sign may be an <svg> icon or an
         # aria-hidden glyph that boilerplate stripping removes.
         tables: list[dict[str, Any]] = []
@@ -378,8 +384,7 @@ class FeaturesExtractor(Extractor):
                 tables.append(parsed)
                 table_els.append(t)
         strip_boilerplate(root, keep_hidden=True)
-        skip = {id(t) for t in table_els}
-        features = page_features(root, skip)
+        features = page_features(root, table_els)
         names: dict[str, str] = {}
         for f in features:
             names.setdefault(feature_key(f), f)
