@@ -23,7 +23,7 @@ from lxml import etree
 
 from intel.changes import Change
 from intel.extract import Extractor
-from intel.extract.html import parse
+from intel.extract.html import parse_plain
 from intel.extract.noise import (
     image_alt,
     normalize_text,
@@ -228,10 +228,11 @@ class PageExtractor(Extractor):
     version = 3
 
     def extract(self, html: str, url: str) -> dict[str, Any]:
-        root = strip_boilerplate(_content_root(parse(html)))
+        doc = parse_plain(html)
+        title_el = doc.find(".//title")  # before the head goes with the boilerplate
+        title = " ".join(("".join(title_el.itertext()) if title_el is not None else "").split())
+        root = strip_boilerplate(_content_root(doc))
         blocks = page_blocks(root)
-        title_el = parse(html).find(".//title")
-        title = " ".join((title_el.text_content() if title_el is not None else "").split())
         return {
             "url": url,
             "title": title,
