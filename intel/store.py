@@ -749,6 +749,12 @@ _INSERT_SNAPSHOT = (
 )
 
 
+# zlib level of stored bodies: 3, not 6. The crawl's process packs every body it stores;
+# on real pages (~200 KB of HTML) level 6 took 5.5 ms a body for 21% of its size, level 3
+# 2.3 ms for 23%. Any level reads back the same.
+_BODY_LEVEL = 3
+
+
 def _snapshot_row(
     run_id: int | None,
     page_id: int,
@@ -771,7 +777,7 @@ def _snapshot_row(
         final_url,
         status,
         json.dumps(headers or {}),
-        zlib.compress(body, 6) if body is not None else None,
+        zlib.compress(body, _BODY_LEVEL) if body is not None else None,
         len(body) if body is not None else None,
         hashlib.sha256(body).hexdigest() if body is not None else None,
         fetched_at,
