@@ -130,6 +130,9 @@ def diff_cmd(before: Path, after: Path, kind: str, url: str, render: str, as_jso
 
 def main() -> None:
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    from intel.heap import collect_less
+
+    collect_less()  # from the first import on
     try:
         cli(prog_name="intel")  # standalone: always ends in SystemExit
     except SystemExit as exc:

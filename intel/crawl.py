@@ -179,6 +179,9 @@ def crawl(
         if bar:
             bar.start()
             bar.update(result)  # the pages settled before the crawl
+        from intel.heap import settle
+
+        settle()  # what start-up built lives until exit: out of the collector's sight
         process.start()
     finally:
         if bar:

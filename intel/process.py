@@ -32,6 +32,7 @@ from typing import Any
 from intel import extract as core
 from intel.classify import classify_many, load_rules
 from intel.extract.html import decode
+from intel.heap import settle
 from intel.store import Snapshot, Store
 
 log = logging.getLogger(__name__)
@@ -243,6 +244,7 @@ def _alongside_loop(store: Store, watchlist: Any, conn: Any, result: ProcessResu
     # Now, while the parent imports and starts Scrapy (~1 s before the first page is
     # stored): the child exists only when pages are left to fetch after revalidation.
     _warm_up()
+    settle()  # the parent's heap as forked, and the warmed extractors, live until exit
     done = 0  # highest snapshot id handled: later polls look past it only
     wait = Alongside.POLL_MIN
     while True:
