@@ -579,11 +579,14 @@ pages. The pass takes the unchanged night out of Scrapy, which leaves the cold r
 cold night does more than the bare spider by design (every page stored, extracted and
 indexed, a second look at each new generic page, 1,251 requests for 1,000 pages). In the
 sixth session that was ~14 CPU-s on 2 cores against the bare spider's ~4-6 on one, and
-0.6-0.75 of bare Scrapy's rate. The seventh session took it to ~6.7 CPU-s (a quiet box;
-the collector, the teardown, the index's analysis, the parsers, above), which two cores
-finish near 0.8-0.9 of the bare spider's time. The ratio still moves by ~0.1 between
-repeats: the bare spider runs on one core and a cold night on two, and other tenants take
-the second core in bursts.
+0.6-0.75 of bare Scrapy's rate. The seventh session took it to ~6.7 CPU-s on a quiet box
+(the collector, the teardown, the index's analysis, the parsers, above): 0.83 and 0.85 of
+the bare spider's rate in that session's `make bench` (1,000 and 5,000 pages). The ratio
+still moves by ~0.1 between repeats (0.77-0.90): the bare spider runs on one core and a
+cold night on two, and other tenants take the second core in bursts. The re-crawl's
+ratio rose with the faster cold night (0.23 -> 0.27 at 1,000 pages, 0.25-0.29 over the
+repeats) though the unchanged night itself got faster (1.33 -> 1.19 s, medians of 6
+interleaved runs): what is left of it is start-up and the revalidation pass.
 
 **The page-text index, the largest item left.** The same 1,000 page texts (1.6 KB of
 text each) take Whoosh 1.3-1.45 CPU-s to index in one process (2.43 before the seventh
