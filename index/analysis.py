@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from whoosh.analysis import CompositeAnalyzer, StemmingAnalyzer, Token
+from whoosh.lang.porter import stem
 
 # Arguments the one loop handles, with the values it handles; any other call is the chain's.
 _FAST_CALL = {"positions", "boosts", "mode", "start_pos", "removestops", "chars", "keeporiginal"}
@@ -49,6 +50,7 @@ class StemmedText(CompositeAnalyzer):
             == ["RegexTokenizer", "LowercaseFilter", "StopFilter", "StemFilter"]
             and not items[0].gaps
             and getattr(items[3], "lang", None) is None
+            and items[3].stemfn is stem  # the cache below holds this function's stems
         )
 
     def _index(self, value: str, kwargs: dict[str, Any]) -> Iterator[Token]:
