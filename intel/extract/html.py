@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 
-import lxml.html
 from lxml import etree
 from w3lib.encoding import read_bom, resolve_encoding
 
@@ -76,27 +75,13 @@ def _xml_safe(html: str) -> str:
     return _NOT_XML.sub("", html)
 
 
-def parse(html: str) -> lxml.html.HtmlElement:
-    """A forgiving lxml tree; empty or garbage input gives an empty <html> element."""
-    html = _xml_safe(html or "")
-    if not html.strip():
-        return lxml.html.fromstring("<html></html>")
-    try:
-        # lxml refuses str with an XML encoding declaration; strip it.
-        html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)
-        doc = lxml.html.document_fromstring(html)
-    except (etree.ParserError, ValueError):
-        return lxml.html.fromstring("<html></html>")
-    return doc
-
-
 def parse_plain(html: str) -> etree._Element:
-    """As `parse`, but plain lxml elements rather than `lxml.html.HtmlElement`s.
+    """A forgiving tree of plain lxml elements; empty or garbage input gives an empty <html>.
 
-    The same libxml2 tree; what differs is that lxml.html calls back into Python to pick
-    a class each time an element is touched from Python, which costs an extractor that
-    walks every element of a large page more than the parse itself. Plain elements have
-    no `text_content()`: use `"".join(el.itertext())` or an `etree.XPath("string()")`.
+    Not lxml.html's `HtmlElement`s: lxml.html calls back into Python to pick a class each
+    time an element is touched from Python, which costs an extractor that walks every
+    element of a large page more than the parse itself. Plain elements have no
+    `text_content()`: use `"".join(el.itertext())` or an `etree.XPath("string()")`.
     """
     html = _xml_safe(html or "")
     if not html.strip():
