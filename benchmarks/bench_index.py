@@ -137,7 +137,7 @@ QUERIES = [
 def build_store(data_dir: Path, events: list[dict]) -> None:
     """A store holding `events`: 40 competitors x 5 pages, ten events per snapshot.
 
-    Each snapshot also carries a page text (kind "page"), so page documents are indexed
+    Each snapshot also carries a page text (kind "page"), so page texts are indexed
     and a night re-reads the pages fetched anew.
     """
     from intel.store import Store

@@ -1,4 +1,6 @@
-"""Pure functions turning a stored event or page into a Whoosh document (a dict).
+"""Pure functions turning a stored event into a Whoosh document (a dict).
+
+Page texts are not Whoosh documents: `index.pages` keeps them in SQLite FTS5.
 
 No I/O and no clock: the same event always gives the same document, so the writer can
 fingerprint documents and skip the ones already indexed.
@@ -23,14 +25,14 @@ def event_to_doc(event: dict[str, Any]) -> dict[str, Any]:
     ident = ev.get("id")
     if ident is None:  # events built outside the store: identity from their content
         ident = _digest(ev)[:16]
-    competitor = _clean(ev.get("competitor"))
+    competitor = clean(ev.get("competitor"))
     tags = [str(t).strip().lower() for t in (ev.get("tags") or []) if str(t).strip()]
     doc: dict[str, Any] = {
         "key": f"event:{ident}",
         "doctype": "event",
         "type": etype,
-        "title": _clean(_headline(ev)),
-        "text": _clean(_event_text(ev)),
+        "title": clean(_headline(ev)),
+        "text": clean(_event_text(ev)),
         "data": _jsonable(ev),
     }
     if isinstance(ident, int) or (isinstance(ident, str) and ident.isdigit()):
@@ -44,7 +46,7 @@ def event_to_doc(event: dict[str, Any]) -> dict[str, Any]:
         doc["tags"] = ",".join(tags)
     for field in ("plan", "feature"):
         if ev.get(field):
-            doc[field] = _clean(ev[field])
+            doc[field] = clean(ev[field])
     for field in ("currency", "period", "billing", "url", "kind"):
         if ev.get(field):
             doc[field] = str(ev[field])
@@ -62,30 +64,6 @@ def event_to_doc(event: dict[str, Any]) -> dict[str, Any]:
     published = parse_date(ev.get("date"))
     if published:
         doc["published"] = published
-    doc["fp"] = _digest(doc)
-    return doc
-
-
-def page_to_doc(page: dict[str, Any]) -> dict[str, Any]:
-    """The document of a watched page's latest text: {url, competitor, kind, text, fetched_at}."""
-    url = str(page.get("url") or "")
-    competitor = _clean(page.get("competitor"))
-    doc: dict[str, Any] = {
-        "key": f"page:{url}",
-        "doctype": "page",
-        "url": url,
-        "title": _clean(page.get("title") or url),
-        "text": _clean(page.get("text")),
-        "data": _jsonable({k: v for k, v in page.items() if k != "text"}),
-    }
-    if page.get("kind"):
-        doc["kind"] = str(page["kind"])
-    if competitor:
-        doc["competitor"] = competitor
-        doc["company"] = competitor
-    fetched = parse_date(page.get("fetched_at"))
-    if fetched:
-        doc["date"] = fetched
     doc["fp"] = _digest(doc)
     return doc
 
@@ -165,7 +143,8 @@ def _number(value: Any) -> float | None:
     return number if number == number else None  # NaN is not a price
 
 
-def _clean(value: Any) -> str:
+def clean(value: Any) -> str:
+    """Text without the snippet marks: a page can never forge a highlight."""
     if value is None:
         return ""
     return str(value).replace(MARK_START, "").replace(MARK_END, "")

@@ -1,7 +1,7 @@
 """The Whoosh schema of the intel index, declared once.
 
-Two kinds of documents share it: events (one per stored event) and pages (the latest
-main text of each watched page). Fields an event type does not use are simply absent.
+Its documents are events, one per stored event; fields an event type does not use are
+simply absent. (Page texts live beside it in SQLite FTS5: `index.pages`.)
 Bump `SCHEMA_VERSION` whenever a field or `docs.py` changes shape: an index built with
 another version is stale and gets rebuilt from the store.
 """
@@ -15,22 +15,23 @@ from index.analysis import StemmedText
 
 # 2: the meta file carries the nightly update's marks (newest event id, judgement
 #    digest, page snapshot ids), and segments are written uncompounded.
-SCHEMA_VERSION = 2
+# 3: page texts moved out of Whoosh, into `index.pages` (pages.sqlite3).
+SCHEMA_VERSION = 3
 
 # Stemmed English text with stop words removed: "prices" finds "price", "launched" "launch".
 _stemmed = StemmedText()
 
 SCHEMA = Schema(
-    # "event:<store id>" or "page:<url>". Unique, so update_document() replaces instead of
+    # "event:<store id>". Unique, so update_document() replaces instead of
     # adding a double. Nothing else may be unique: whoosh deletes every other document
     # that shares a unique value with the one being updated.
     key=ID(unique=True, stored=True, sortable=True),
     # Fingerprint of everything else in the document: an unchanged event is not rewritten
     # by the nightly update. A column, so the writer reads all of them without unpickling.
     fp=ID(sortable=True),
-    # "event" | "page": searches cover events unless asked for pages.
+    # "event" (`doctype:page` asks for page texts, in `index.pages`).
     doctype=ID(stored=True),
-    # The store's event id (absent for pages): what /event/<id> links to.
+    # The store's event id (absent for events built outside the store): /event/<id>.
     event_id=NUMERIC(int, bits=64, stored=True),
     # Competitor name, tokenised and lower-cased so `competitor:acme` finds "Acme Cloud".
     competitor=TEXT(stored=True, phrase=True, field_boost=1.5),
@@ -61,7 +62,7 @@ SCHEMA = Schema(
     importance=NUMERIC(
         float, stored=True, sortable=True, default=to_sortable(float, 64, True, 0.0)
     ),
-    # When we found the event (pages: when the text was fetched); sort key and `date:[...]`.
+    # When we found the event; sort key and `date:[...]`.
     date=DATETIME(stored=True, sortable=True),
     # The date a changelog entry says it was published, when it says one.
     published=DATETIME(stored=True),
@@ -70,7 +71,7 @@ SCHEMA = Schema(
     # Everything searchable about the document in one stemmed field: the default field
     # of the query parser; stored for highlighted snippets.
     text=TEXT(stored=True, analyzer=_stemmed, phrase=True),
-    # Page URL and page kind (pricing, changelog, features, page).
+    # The event's page URL and page kind (pricing, changelog, features, page).
     url=ID(stored=True),
     kind=ID(stored=True),
     # The full event dict as stored (evidence, why, ...), for the event page and --json.

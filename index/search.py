@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -28,6 +29,7 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh.qparser import GtLtPlugin, MultifieldParser
 
+from index import pages as page_texts
 from index.docs import MARK_END, MARK_START, parse_date
 from index.engine import Columns, scoring_query
 from index.schema import SCHEMA
@@ -231,10 +233,6 @@ def parse_query(text: str) -> wq.Query:
 def build_filter(req: SearchRequest, companies: list[str] | None = None) -> wq.Query | None:
     """The options as one filter query (no scoring; cached by the searcher)."""
     parts: list[wq.Query] = []
-    if not req.pages and "doctype:" not in req.q:
-        # Every document is an event or a page, and pages are the few: "not a page" is
-        # the same set as "an event" from a far shorter posting list.
-        parts.append(wq.Not(wq.Term("doctype", "page")))
     if req.competitor:
         parts.append(_any_of(req.competitor, lambda v: _competitor_query(v, companies)))
     if req.type:
@@ -263,11 +261,18 @@ def search(index_dir: str | Path, req: SearchRequest) -> Results:
     with cached.lock:
         searcher = _damage_as_index_error(cached, index_dir, cached.get)
         filt = build_filter(req, cached.columns.companies)
-        return _damage_as_index_error(
+        results = _damage_as_index_error(
             cached,
             index_dir,
             lambda: _run(cached, searcher, req, query, filt, sort, limit, page, started),
         )
+        if req.pages or "doctype:" in req.q:
+            results = _damage_as_index_error(
+                cached,
+                index_dir,
+                lambda: _with_pages(index_dir, cached, searcher, req, query, results, started),
+            )
+        return results
 
 
 def _damage_as_index_error(cached: _Cached, index_dir: str | Path, step):
@@ -288,8 +293,10 @@ def _run(cached, searcher, req, query, filt, sort, limit, page, started) -> Resu
         matched = matched & cols.docs(searcher, filt)
     total = int(np.count_nonzero(matched))
     start, stop = (page - 1) * limit, page * limit
+    if req.pages or "doctype:" in req.q:
+        start = 0  # merged with the page texts' best `stop` by `_with_pages`
     scoring = scoring_query(query)
-    if total and sort == "relevance" and scoring is None:
+    if sort == "relevance" and scoring is None:
         sort = "date"  # nothing to rank by (only filters): equal scores, newest first
     top: list[tuple[float | None, int]] = []
     if total and sort == "relevance":
@@ -307,6 +314,61 @@ def _run(cached, searcher, req, query, filt, sort, limit, page, started) -> Resu
         limit=limit,
         took_ms=(time.perf_counter() - started) * 1000,
         query=str(query) if not isinstance(query, wq.Every) else "*",
+    )
+
+
+def _with_pages(index_dir, cached, searcher, req, query, events: Results, started) -> Results:
+    """`events` (the best `page * limit` of them) merged with the matching page texts.
+
+    Both sides are sorted alike (relevance: scores on about one scale, see
+    `index.pages`; date: newest first; importance: events, then pages newest first);
+    the totals add up, and so do the competitor facet's counts.
+    """
+    start, stop = (events.page - 1) * events.limit, events.page * events.limit
+    companies = sorted(set(cached.columns.companies or ()) | set(page_texts.companies(index_dir)))
+    found = page_texts.search(
+        index_dir, req.q, build_filter(req, companies), sort=events.sort, stop=stop
+    )
+    terms = _highlight_terms(query)
+    pages = [_page_hit(p, terms) for p in found.hits]
+    if events.sort == "relevance":
+        merged = sorted(events.hits + pages, key=lambda h: -(h.score or 0.0))
+    elif events.sort == "date":
+        merged = sorted(events.hits + pages, key=lambda h: h.date or "", reverse=True)
+    else:
+        merged = events.hits + pages
+    facets = {name: dict(counts) for name, counts in events.facets.items()}
+    if req.facets and found.companies:
+        counts = Counter(facets.get("competitor", {})) + found.companies
+        facets["competitor"] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return Results(
+        total=events.total + found.total,
+        hits=merged[start:stop],
+        facets=facets,
+        sort=events.sort,
+        page=events.page,
+        limit=events.limit,
+        took_ms=(time.perf_counter() - started) * 1000,
+        query=events.query,
+    )
+
+
+def _page_hit(page: page_texts.PageHit, terms: frozenset[str]) -> Hit:
+    return Hit(
+        key=page.key,
+        doctype="page",
+        score=page.score,
+        event_id=None,
+        competitor=page.company or None,
+        type=None,
+        signal=None,
+        tags=[],
+        title=page.title,
+        date=page.date,
+        url=page.url,
+        importance=None,
+        snippet=_snippet(page.text, terms),
+        data=page.data,
     )
 
 

@@ -9,10 +9,11 @@ readers see the old index or the new one, never half of one.
 the index's meta file records the highest event id indexed, a digest of the judgement
 (signal, tags, importance, why) of every event up to it, and the snapshot each page text
 came from. A night then reads only the events above that mark and the pages with a newer
-snapshot, and adds them with ONE writer commit. Every document goes in keyed by its
-unique `key` (update_document when the key is already there), so a run killed between
-the index commit and the meta write re-sends a few events next time without doubling
-them; a run killed before the index commit leaves the mark where it was. When the digest
+snapshot, and adds them with ONE writer commit for the events (Whoosh) and one for the
+page texts (`index.pages`, SQLite FTS5). Every event goes in keyed by its unique `key`
+(update_document when the key is already there) and every page text by its URL, so a
+run killed between those commits and the meta write re-sends a few events and pages
+next time without doubling them; a run killed before them leaves the mark where it was. When the digest
 differs (`intel reclassify` re-judged events) every document is compared by fingerprint
 (`update_index`), and when the store no longer holds the marked event as indexed (a
 replaced store) the index is rebuilt.
@@ -24,7 +25,6 @@ import gc
 import hashlib
 import json
 import marshal
-import operator
 import os
 import shutil
 import time
@@ -37,7 +37,8 @@ from typing import Any
 
 from whoosh import index as whoosh_index
 
-from index.docs import event_to_doc, page_to_doc
+from index import pages as page_texts
+from index.docs import event_to_doc
 from index.schema import SCHEMA, SCHEMA_VERSION
 from index.segments import column, leaves
 from intel.errors import IndexError_
@@ -48,9 +49,9 @@ INDEX_NAME = "intel"
 # compound segment by copying it whole into memory (the stored fields: ~30 MB per 50k
 # events) each time an index is opened, which dominated `intel search`'s own time.
 COMPOUND = False
-# Above this many documents a rebuild uses two writer processes: the fork and the merge
-# of two segments pay for themselves early (1,000 page texts after a cold night: 1.48 s
-# with one writer, 0.95-1.06 s with two, the crawl being over and the second core idle).
+# Above this many events a rebuild uses two writer processes: the fork and the merge of
+# two segments pay for themselves early (1,000 long documents: 1.48 s with one writer,
+# 0.95-1.06 s with two).
 PARALLEL_FROM = 500
 
 
@@ -82,6 +83,9 @@ def check_index(index_dir: str | Path, *, probe: bool = True) -> str | None:
     meta = read_meta(index_dir)
     if meta.get("schema") != SCHEMA_VERSION:
         return f"stale: built with schema {meta.get('schema')}, this version uses {SCHEMA_VERSION}"
+    problem = page_texts.problem(index_dir)
+    if problem:
+        return problem
     if not probe:
         return None
     # Whoosh leaves the files of a segment it failed to read open; they are closed here,
@@ -129,10 +133,11 @@ def update_index(
     *,
     digest: str | None = None,
 ) -> dict[str, Any]:
-    """Add new and changed events/pages in one commit; rebuild instead if the index is unusable.
+    """Add new and changed events and pages; rebuild instead if the index is unusable.
 
-    Every document given is compared with the index by fingerprint: the thorough path,
-    for a few events or after events were re-judged. Pages without a "text" key are
+    Every event given is compared with the index by fingerprint: the thorough path,
+    for a few events or after events were re-judged; every page text given replaces
+    the page's (callers give those fetched anew). Pages without a "text" key are
     skipped (their text is not known to the caller; see `pages_with_text`). Nothing is
     deleted here: `rebuild_index` drops what left the store. `digest`: the store's
     judgement digest these events reflect (see `judgement_digest`), kept in the meta file.
@@ -147,11 +152,13 @@ def update_index(
         return summary
     ix = whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
     known = _fingerprints(ix)
-    docs = [event_to_doc(e) for e in events] + [page_to_doc(p) for p in pages]
+    docs = [event_to_doc(e) for e in events]
     changed = [d for d in docs if known.get(d["key"]) != d["fp"]]
     added = len(_commit(ix, changed, known))
     for doc in changed:
         known[doc["key"]] = doc["fp"]
+    # Page texts given here are the ones fetched since they were indexed: all replaced.
+    pages_added, pages_replaced = page_texts.write(index_dir, pages)
     meta = read_meta(index_dir)
     event_ids = [_event_id(k) for k in known if k.startswith("event:")]
     _write_meta(
@@ -164,8 +171,8 @@ def update_index(
         anchor=_anchor(events, max(event_ids, default=0)) or meta.get("anchor"),
     )
     return {
-        "added": added,
-        "updated": len(changed) - added,
+        "added": added + pages_added,
+        "updated": len(changed) - added + pages_replaced,
         "unchanged": len(docs) - len(changed),
         "seconds": round(time.perf_counter() - started, 3),
     }
@@ -178,7 +185,7 @@ def add_documents(
     *,
     digest: str | None = None,
 ) -> dict[str, Any]:
-    """The nightly fast path: index these new events and page texts in one commit.
+    """The nightly fast path: index these new events (one commit) and page texts (one).
 
     Nothing already in the index is read or compared; a document whose key is already
     there (re-sent after an interrupted update) replaces it instead of doubling.
@@ -186,12 +193,13 @@ def add_documents(
     """
     started = time.perf_counter()
     events, pages = list(events), [p for p in pages if p.get("text") is not None]
-    docs = [event_to_doc(e) for e in events] + [page_to_doc(p) for p in pages]
+    docs = [event_to_doc(e) for e in events]
     ix = whoosh_index.open_dir(str(index_dir), indexname=INDEX_NAME)
     new_keys = _commit(ix, docs, None)
-    added = len(new_keys)
+    pages_added, pages_replaced = page_texts.write(index_dir, pages)
+    added = len(new_keys) + pages_added
     meta = read_meta(index_dir)
-    ids = [_event_id(d["key"]) for d in docs[: len(events)]]
+    ids = [_event_id(d["key"]) for d in docs]
     max_id = max([meta.get("max_event_id") or 0, *ids])
     _write_meta(
         Path(index_dir),
@@ -204,7 +212,7 @@ def add_documents(
     )
     return {
         "added": added,
-        "updated": len(docs) - added,
+        "updated": len(docs) - len(new_keys) + pages_replaced,
         "events": len(events),
         "pages": len(pages),
         "seconds": round(time.perf_counter() - started, 3),
@@ -221,23 +229,20 @@ def rebuild_index(
 ) -> dict[str, Any]:
     """Build a fresh index from scratch in a temp dir, then swap it in place of `index_dir`.
 
-    `pages` may be lazy (`pages_with_text`): they are read from the store while the
-    writer processes index the first ones, instead of all before (0.3 s of one core
-    after a cold 1,000-page night). Its `length_hint` decides on two writers.
+    Events go to Whoosh, with two writer processes from PARALLEL_FROM events on; page
+    texts (`pages` may be lazy: `pages_with_text`) to `index.pages`, in the same dir.
     """
     started = time.perf_counter()
     index_dir = Path(index_dir)
     index_dir.parent.mkdir(parents=True, exist_ok=True)
     events = list(events)
-    expected = len(events) + operator.length_hint(pages, 0)
     indexed_pages: list[dict[str, Any]] = []
 
-    def docs() -> Iterator[dict[str, Any]]:
-        yield from (event_to_doc(e) for e in events)
+    def with_text() -> Iterator[dict[str, Any]]:
         for p in pages:
             if p.get("text") is not None:
                 indexed_pages.append({"url": p.get("url"), "snapshot_id": p.get("snapshot_id")})
-                yield page_to_doc(p)
+                yield p
 
     clear_leftovers(index_dir)
     tmp = index_dir.with_name(f".{index_dir.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
@@ -245,19 +250,20 @@ def rebuild_index(
     try:
         ix = whoosh_index.create_in(str(tmp), SCHEMA, indexname=INDEX_NAME)
         if procs is None:
-            procs = 2 if expected >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 else 1
+            procs = 2 if len(events) >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 else 1
         if procs > 1:
             writer = ix.writer(procs=procs, multisegment=True, limitmb=128, compound=COMPOUND)
         else:
             writer = ix.writer(limitmb=128, compound=COMPOUND)
         seen: set[str] = set()
-        for doc in docs():
+        for doc in map(event_to_doc, events):
             if doc["key"] in seen:  # the same event given twice: keep the first
                 continue
             seen.add(doc["key"])
             writer.add_document(**doc)
         writer.commit()
-        event_ids = [_event_id(k) for k in seen if k.startswith("event:")]
+        page_count, _ = page_texts.write(tmp, with_text())
+        event_ids = [_event_id(k) for k in seen]
         _write_meta(
             tmp,
             build=uuid.uuid4().hex,
@@ -272,8 +278,8 @@ def rebuild_index(
         shutil.rmtree(tmp, ignore_errors=True)
     return {
         "rebuilt": True,
-        "documents": len(seen),
-        "events": sum(1 for k in seen if k.startswith("event:")),
+        "documents": len(seen) + page_count,
+        "events": len(seen),
         "seconds": round(time.perf_counter() - started, 3),
     }
 
@@ -288,19 +294,12 @@ def pages_with_text(store: Any, known: dict[str, int] | None = None) -> PageText
 
 
 class PageTexts:
-    """The pages of `pages_with_text`, read as they are iterated.
-
-    A rebuild indexes the first while the rest are read. The length hint is the number of
-    watched pages: an upper bound (a page never fetched has no text), enough to decide on
-    two writer processes.
-    """
+    """The pages of `pages_with_text`, read as they are iterated (one at a time into
+    `index.pages`, not all of them held first)."""
 
     def __init__(self, store: Any, known: dict[str, int] | None) -> None:
         self.store, self.known = store, known
         self.pages = store.pages()
-
-    def __length_hint__(self) -> int:
-        return len(self.pages)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         from intel import extract

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from index.docs import MARK_START, event_to_doc, page_to_doc
+from index.docs import MARK_START, event_to_doc
+from index.pages import page_row
 from index.search import SearchRequest, forget, search
 from index.writer import check_index, read_meta, rebuild_index, update_index
 
@@ -45,8 +46,8 @@ def test_event_to_doc_is_pure_and_complete(events):
 
 
 def test_page_text_cannot_forge_highlight_marks():
-    doc = page_to_doc({"url": "https://x.example/", "competitor": "X", "text": f"a{MARK_START}b"})
-    assert MARK_START not in doc["text"] and doc["doctype"] == "page"
+    row = page_row({"url": "https://x.example/", "competitor": "X", "text": f"a{MARK_START}b"})
+    assert MARK_START not in row["text"] and row["key"] == "page:https://x.example/"
 
 
 def test_update_adds_only_what_is_new_and_never_doubles(index_dir, events):
@@ -87,11 +88,26 @@ def test_rebuild_drops_what_left_the_store(index_dir, events):
     assert leftovers == []  # temp and old dirs are gone after the swap
 
 
-@pytest.mark.parametrize("damage", ["missing", "garbage_segments", "stale_schema", "not_a_dir"])
+PAGE = {
+    "url": "https://gamma.example/security",
+    "competitor": "Gamma Labs",
+    "kind": "page",
+    "text": "Encryption at rest with customer-managed keys",
+}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["missing", "garbage_segments", "stale_schema", "not_a_dir", "no_page_texts", "garbage_pages"],
+)
 def test_a_broken_index_is_detected_and_rebuilt_by_the_next_update(index_dir, events, damage):
-    rebuild_index(index_dir, events[:3])
+    rebuild_index(index_dir, events[:3], [PAGE])
     forget(index_dir)
-    if damage == "missing":
+    if damage == "no_page_texts":
+        (index_dir / "pages.sqlite3").unlink()
+    elif damage == "garbage_pages":
+        (index_dir / "pages.sqlite3").write_bytes(b"\x00garbage" * 100)
+    elif damage == "missing":
         for p in index_dir.iterdir():
             p.unlink()
     elif damage == "garbage_segments":
@@ -107,10 +123,11 @@ def test_a_broken_index_is_detected_and_rebuilt_by_the_next_update(index_dir, ev
         index_dir.rmdir()
         index_dir.write_text("not an index")
     assert check_index(index_dir) is not None
-    summary = update_index(index_dir, events)
+    summary = update_index(index_dir, events, [PAGE])
     assert summary["rebuilt"] and summary["events"] == 8
     assert check_index(index_dir) is None
     assert len(keys(index_dir)) == 8
+    assert keys(index_dir, q="encryption", pages=True) == ["page:" + PAGE["url"]]
 
 
 # -- the nightly update from a real store -------------------------------------------------
