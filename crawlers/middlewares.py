@@ -75,9 +75,10 @@ def load_validators(data_dir: str, urls: list[str]) -> dict[str, tuple[str, dict
     from intel.store import Store
 
     with Store.open(data_dir) as store:
-        found = {url: store.last_source(url) for url in urls}
+        found = store.last_sources()
     out: dict[str, tuple[str, dict[str, str]]] = {}
-    for url, (source, content_type, validators) in found.items():
+    for url in urls:
+        source, content_type, validators = found.get(url, (None, "", {}))
         if not validators or source is None:
             continue
         if source != url and "html" not in content_type.lower():

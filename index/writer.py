@@ -304,10 +304,11 @@ class PageTexts:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         from intel import extract
 
-        store, known = self.store, self.known
+        store, known = self.store, self.known or {}
+        latest = store.latest_good()
         for page in self.pages:
-            snap = store.last_good_snapshot(page["id"])
-            if snap is None or (known is not None and known.get(page["url"]) == snap.id):
+            snap = latest.get(page["id"])
+            if snap is None or known.get(page["url"]) == snap.id:
                 continue
             stored = store.extraction(snap.id)
             if stored is None:

@@ -136,5 +136,5 @@ def test_a_page_fetched_anew_replaces_its_text(index_dir):
 
 
 def test_query_text_cannot_break_out_of_a_phrase(index_dir):
-    for q in ['"', 'NEAR("a" "b")', "title:\"x\" OR text:'", "*", "a\"b*", "{title}:x"]:
+    for q in ['"', 'NEAR("a" "b")', 'title:"x" OR text:\'', "*", 'a"b*', "{title}:x"]:
         search(index_dir, SearchRequest(q=q, pages=True))  # answers, never raises

@@ -41,7 +41,7 @@ def test_wal_mode_and_roundtrip_of_a_snapshot(tmp_path):
         assert st.snapshot_body(sid) == body
         raw = st.conn.execute("SELECT length(body) FROM snapshots WHERE id=?", (sid,)).fetchone()[0]
         assert raw < len(body) / 10  # stored compressed
-        assert st.last_source("http://127.0.0.1:1/pricing") == (
+        assert st.last_sources()["http://127.0.0.1:1/pricing"] == (
             "http://127.0.0.1:1/pricing",
             "",
             {"etag": '"v1"'},
@@ -55,9 +55,19 @@ def test_wal_mode_and_roundtrip_of_a_snapshot(tmp_path):
             fetched_at="2026-11-21T02:00:00+00:00",
             error="ConnectionRefusedError",
         )
+        st.add_snapshot(
+            run,
+            pid,
+            url="http://127.0.0.1:1/pricing",
+            status=304,
+            body=None,
+            not_modified=True,
+            fetched_at="2026-11-22T02:00:00+00:00",
+        )
         assert st.last_good_snapshot(pid).id == sid
+        assert st.latest_good()[pid].id == sid  # neither the failure nor the 304 is a version
         assert st.snapshot(failed).good is False
-        assert [s.id for s in st.pending_snapshots()] == [sid, failed]
+        assert [s.id for s in st.pending_snapshots()][:2] == [sid, failed]
 
 
 def test_events_are_stored_once_even_when_processing_is_redone(tmp_path):

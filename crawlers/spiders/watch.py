@@ -215,7 +215,8 @@ def new_generic_pages(data_dir: str | None, watchlist: Watchlist) -> set[str]:
     from intel.store import Store
 
     with Store.open(data_dir) as store:
-        return {u for u in urls if not store.has_good_snapshot(u)}
+        fetched = {snap.url for snap in store.latest_good().values()}
+    return {u for u in urls if u not in fetched}
 
 
 _FEED_TYPES = ("application/atom+xml", "application/rss+xml", "application/feed+json")
