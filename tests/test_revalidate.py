@@ -230,3 +230,51 @@ def test_a_host_that_hangs_costs_the_pass_one_timeout_not_one_per_page(tmp_path)
     assert len([h for h in hits if h.path.startswith("/p")]) == 1 + 3
     assert summary["crawl"]["failed"] == 3 and summary["crawl"]["fetched"] == 1
     assert events(data) == []  # a failing page never invents an event
+
+
+def _unchanged_world(tmp_path: Path, srv: LocalServer, n: int) -> tuple[Path, Path]:
+    wl = watchlist(tmp_path / "watchlist.yaml", [srv.url(f"/p{i}") for i in range(n)])
+    wl.write_text(wl.read_text().replace("retries: 0}", "retries: 0, per_domain_concurrency: 4}"))
+    data = tmp_path / "data"
+    night(wl, data, srv)
+    return wl, data
+
+
+def test_many_questions_are_shared_by_two_processes_each_page_asked_once(tmp_path, monkeypatch):
+    import crawlers.revalidate as pass_
+
+    monkeypatch.setattr(pass_, "SPLIT_FROM", 2)
+    routes = {"/robots.txt": robots("User-agent: *\nAllow: /\n")}
+    routes.update({f"/p{i}": page(pricing(20 + i), etag=f'"p{i}"') for i in range(7)})
+    with LocalServer(routes) as srv:
+        wl, data = _unchanged_world(tmp_path, srv, 7)
+        before = len(srv.hits)
+        with Store.open(data) as store:
+            settled = revalidate(store, load_watchlist(wl), None)
+        hits = list(srv.hits)[before:]
+    assert settled.unchanged == {srv.url(f"/p{i}") for i in range(7)} and settled.left == {}
+    # robots.txt once, before the fork; every page once, by one process or the other
+    assert paths(hits) == sorted(["/robots.txt"] + [f"/p{i}" for i in range(7)])
+    with Store.open(data) as store:
+        stored = [s for s in store.pending_snapshots() if s.not_modified]
+    assert sorted(s.url for s in stored) == sorted(settled.unchanged)
+
+
+def test_pages_of_a_second_asker_that_dies_are_left_to_the_crawl(tmp_path, monkeypatch):
+    import crawlers.revalidate as pass_
+
+    def dies(*_a, **_k):  # only the second process sends its answers through pickle
+        raise OSError("killed")
+
+    monkeypatch.setattr(pass_, "SPLIT_FROM", 2)
+    monkeypatch.setattr(pass_.pickle, "dump", dies)
+    routes = {"/robots.txt": robots("User-agent: *\nAllow: /\n")}
+    routes.update({f"/p{i}": page(pricing(20 + i), etag=f'"p{i}"') for i in range(4)})
+    with LocalServer(routes) as srv:
+        wl, data = _unchanged_world(tmp_path, srv, 4)
+        with Store.open(data) as store:
+            settled = revalidate(store, load_watchlist(wl), None)
+        urls = {srv.url(f"/p{i}") for i in range(4)}
+    # half were settled here; the others are fetched by the crawl as on any other night
+    assert len(settled.unchanged) == 2 and set(settled.left) == urls - settled.unchanged
+    assert set(settled.left.values()) == {"the second asker died"}
