@@ -401,15 +401,15 @@ world, `python -m benchmarks.bench_core --profile KIND` and `valgrind --tool=cal
 (instruction counts: the one figure other tenants of this shared box do not move). Shares
 are of the main thread.
 
-**Where a night goes now.** Cold 1,000 pages (4.5-5 s on a quiet box, 2026-12-07; about
-6.7 CPU-s): start-up, the watchlist and Scrapy's import to the first request ~0.95 s (the
-bare spider ~0.85 s); the crawl to the last request ~2.1-2.2 s, extraction running beside
-it in a forked child; the tail of extraction on both cores ~0.5 s; the page-text index
-~0.9 s (two writer processes); exit ~0.01 s. Per process: the crawl's 3.0 CPU-s, the
-alongside child 2.1, its fork for the tail 0.3, the two Whoosh writers 1.3. Unchanged
-1,000 pages (1.1-1.3 s): start-up and the watchlist, then the revalidation pass's 1,000
-conditional GETs (urllib3, ~0.5 ms of CPU each), storing and processing the 304s;
-Scrapy is not started.
+**Where a night goes now.** Cold 1,000 pages (4.7-5.2 s on a busy box, 2026-12-07, the
+bare spider 5.2-5.5 s beside it): start-up, the watchlist and Scrapy's import to the first
+request ~1.1-1.4 s; the crawl to the last request ~2.6-2.8 s, extraction running beside it
+in a forked child; the tail of extraction on both cores ~0.7 s; the page-text index
+~0.3 s (SQLite FTS5, one process); exit ~0.01 s. Per process (busy box): the crawl's
+4.0-4.3 CPU-s (the index included), the alongside child 2.8-3.2, its fork for the tail
+0.3-0.4. Unchanged 1,000 pages (1.0-1.5 s): start-up and the watchlist, then the
+revalidation pass's 1,000 conditional GETs (urllib3, ~0.6 ms of CPU each, in two
+processes), storing and processing the 304s; Scrapy is not started.
 
 **Fixed, first session.**
 - `intel/crawl.py`: the "scrapy" logger was put back to DEBUG by `CrawlerProcess`'s
@@ -547,6 +547,32 @@ in the same runs); the night's CPU 8.1 -> 6.7 s.
 - The watchlist's YAML is parsed once (data and line numbers from one node tree):
   0.07-0.08 -> 0.05 s at 1,000 pages.
 
+**Fixed, eighth session (the page-text index; the unchanged night).**
+- Page texts moved out of Whoosh into SQLite FTS5 (`index/pages.py`, `pages.sqlite3` in
+  the index dir; schema version 3, so an older index is rebuilt once). The 5,000 page
+  texts of a cold night took Whoosh ~8.6 CPU-s on two writer processes (~4.3-4.9 s of
+  the night: tokenising, positions and postings in Python, ~1.4 ms a text); FTS5 takes
+  them in ~0.9 s of one process, most of it reading the texts from the store (py-spy, and
+  the runs' own `index` seconds: 4.92 -> 0.89 s). Events stay in Whoosh. A search asks
+  for pages as before (`--pages`, `doctype:page`), in the same query language: the page
+  side walks the parsed Whoosh query (words, phrases, prefixes and wildcards through FTS5,
+  the other fields on each page's columns) and the two lists are merged (relevance:
+  FTS5's bm25 brought to the scale of the events' BM25, date: newest first), with one
+  total and one competitor facet. 5,000-page cold night, `intel run` against the bare
+  spider in the same runs: 22.6-26.0 s vs 20.7-21.8 s before, 19.6-20.3 s vs 21.7-22.0 s
+  after; peak RSS 334 -> 269 MB (no Whoosh writer processes).
+- The latest good version of every page is one query over a partial index
+  (`snapshots_good`, migration 6) instead of one query per page: the index update, the
+  conditional GETs' validators, the second look at new pages and the revalidation
+  candidates each asked 1,000 times on an unchanged night, and each of those queries
+  walked back over the page's 304s (they pile up night after night).
+- The revalidation pass asks in two processes from 200 questions on (each asks every
+  other page of each origin with half the crawl's per-host and total concurrency;
+  forked with no other thread running, own connections, answers through a pipe): the
+  pass was bound by one core at ~0.6 ms of urllib3 CPU per question. Unchanged
+  1,000-page night 1.66 -> 1.32 s (medians of 8 interleaved runs). How many threads ask
+  made no difference (64, 16 and 8 per origin: 1.58, 1.54 and 1.52 s, 5 runs each).
+
 **Tried, fourth session, and not kept** (A/B on this box; each dropped for the reason given).
 - Playwright's driver started before Scrapy is imported, adopted by the handler: browser
   7.6 -> 7.8 pages/s (medians of 5 interleaved pairs), through a Playwright internal
@@ -570,12 +596,16 @@ in the same runs); the night's CPU 8.1 -> 6.7 s.
 **Left.**
 - Scrapy's import (~0.5 s) on every night that has pages to fetch.
 - `noise.mask_volatile`'s regex substitutions on text seen once (now cached for repeats).
-- Index rebuild speed (~700 page texts per CPU second); Whoosh's segment merges are most
-  of the nightly update that remains.
-- The revalidation pass's ~0.5 ms of CPU per conditional GET (urllib3), in threads of one
-  process: most of an unchanged night after start-up.
+- Index rebuild speed (~700 events per CPU second); Whoosh's segment merges are most of
+  the nightly update that remains.
 - A first night fetches 1,251 requests for 1,000 pages (robots.txt, and the second look
   at new pages that learns their volatile parts), 25% more than the bare spider.
+- Each snapshot is its own transaction in the crawl's process (BEGIN IMMEDIATE and
+  COMMIT ~1.4 s of wall at 5,000 pages, ~0.5 s of it CPU, the rest waiting on the
+  alongside child's transactions). Committing in batches would take most of it off, at
+  the price of the guarantee that a killed crawl keeps every page already fetched.
+- Changelog extraction is the largest share of the alongside child (~40% of its CPU on
+  the synthetic world), then pricing (~20%) and the noise stripper (~13%).
 
 **The two crawl targets.** Before the revalidation pass they pulled against each other
 on this test: on loopback, with 5-10 KB pages, a request costs Scrapy about the same
@@ -584,28 +614,14 @@ pages. The pass takes the unchanged night out of Scrapy, which leaves the cold r
 cold night does more than the bare spider by design (every page stored, extracted and
 indexed, a second look at each new generic page, 1,251 requests for 1,000 pages). In the
 sixth session that was ~14 CPU-s on 2 cores against the bare spider's ~4-6 on one, and
-0.6-0.75 of bare Scrapy's rate. The seventh session took it to ~6.7 CPU-s at 1,000 pages
-on a quiet box (the collector, the teardown, the index's analysis, the parsers, above).
-Three `make bench` runs that session (08:59, 09:25, 09:37; the last two at the final
-code): cold / bare 0.83, 0.92, 0.88 at 1,000 pages, met; 0.85, 0.80 (0.796), 0.79 at
-5,000 pages, on the line. A single repeat moves by ~0.1 either way (0.62-0.99): the bare
-spider runs on one core and a cold night on two, and other tenants take the second core
-in bursts. What the 5,000-page night does beyond the bare spider, per 5,000 pages: 1,250
-second looks at new generic pages (~2.5 s of the crawl's process, which paces the crawl),
-the index of 5,000 page texts (~4.3 s: ~8.6 CPU-s on two writers and the feeding process)
-and the tail of extraction (~2.6 s). The re-crawl's ratio rose with the faster cold night
-(0.23 -> 0.25-0.27 at 1,000 pages) though the unchanged night itself got faster (1.33 ->
-1.19 s, medians of 6 interleaved runs): what is left of it is start-up and the
-revalidation pass.
-
-**The page-text index, the largest item left.** The same 1,000 page texts (1.6 KB of
-text each) take Whoosh 1.3-1.45 CPU-s to index in one process (2.43 before the seventh
-session), and SQLite's FTS5 (porter tokenizer, in-memory) 0.036 s. Page texts in FTS5,
-events in Whoosh, would take most of that off a cold night, at the price of a second
-search backend: `intel search --pages` would merge two rankings (FTS5's bm25 and Whoosh's
-BM25F are not on one scale) and translate Whoosh's query language for the page side.
-Not started: it is a change to search, not a fix of a hot spot. It is what would put the
-5,000-page ratio clearly above 0.8 (about 3.5 s of that night's ~22 s).
+0.6-0.75 of bare Scrapy's rate; the seventh took it to ~6.7 CPU-s at 1,000 pages on a
+quiet box and 0.79-0.85 at 5,000 pages, on the line, with the index of 5,000 page texts
+(~4.3 s) the largest item left. The eighth moved that index to FTS5 (above): 0.96 at
+1,000 pages and 1.03 at 5,000 in the run above. A faster cold night raises the re-crawl's
+ratio, so the unchanged night was cut too (one query for every page's latest version, the
+pass in two processes): 0.26 and 0.17. A single repeat still moves by ~0.1-0.2 either
+way: the bare spider runs on one core and a cold night on two, and other tenants take
+the second core in bursts.
 """
 
 
