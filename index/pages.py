@@ -31,9 +31,9 @@ from typing import Any
 from whoosh import query as wq
 from whoosh.analysis import STOP_WORDS, LowercaseFilter, RegexTokenizer
 from whoosh.fields import TEXT
-from whoosh.qparser import GtLtPlugin, MultifieldParser
 
 from index.docs import clean, parse_date
+from index.query import parse_query
 from index.schema import SCHEMA
 
 DB_NAME = "pages.sqlite3"
@@ -174,15 +174,6 @@ def companies(index_dir: str | Path) -> list[str]:
 # -- search -------------------------------------------------------------------------------
 
 
-def parse_query(text: str) -> wq.Query:
-    """The user's query for this side: as `index.search.parse_query`, words unstemmed."""
-    if not text.strip():
-        return wq.Every()
-    parser = MultifieldParser(["title", "text"], _PARSER_SCHEMA, fieldboosts={"title": 2.0})
-    parser.add_plugin(GtLtPlugin())
-    return parser.parse(text)
-
-
 @dataclass
 class PageHit:
     """A matching page: its score (None when sorted by date) and what a hit shows."""
@@ -217,7 +208,7 @@ def search(
     try:
         rows = {r[0]: r for r in con.execute("SELECT id, url, company, kind, date FROM pages")}
         matcher = _Matcher(con, rows)
-        matched = matcher.match(parse_query(q))
+        matched = matcher.match(parse_query(q, _PARSER_SCHEMA))
         if matched is None:  # nothing but stop words: nothing, as for events
             matched = set()
         if filt is not None:

@@ -27,11 +27,11 @@ import numpy as np
 from markupsafe import Markup, escape
 from whoosh import index as whoosh_index
 from whoosh import query as wq
-from whoosh.qparser import GtLtPlugin, MultifieldParser
 
 from index import pages as page_texts
 from index.docs import MARK_END, MARK_START, parse_date
 from index.engine import Columns, scoring_query
+from index.query import parse_query
 from index.schema import SCHEMA
 from index.writer import INDEX_NAME, META_NAME, check_index, read_meta
 from intel.errors import IndexError_
@@ -56,6 +56,10 @@ class SearchRequest:
     page: int = 1
     pages: bool = False  # include page-text documents, not only events
     facets: bool = True
+
+    def with_pages(self) -> bool:
+        """Whether page texts are searched too: asked for, or named (`doctype:page`)."""
+        return self.pages or "doctype:" in self.q
 
     def effective_sort(self) -> str:
         if self.sort in SORTS:
@@ -221,15 +225,6 @@ def warm(index_dir: str | Path) -> None:
         cached.columns.warm(searcher)
 
 
-def parse_query(text: str) -> wq.Query:
-    """The user's query in Whoosh's language; words search titles and all text (AND)."""
-    if not text.strip():
-        return wq.Every()
-    parser = MultifieldParser(["title", "text"], SCHEMA, fieldboosts={"title": 2.0})
-    parser.add_plugin(GtLtPlugin())
-    return parser.parse(text)
-
-
 def build_filter(req: SearchRequest, companies: list[str] | None = None) -> wq.Query | None:
     """The options as one filter query (no scoring; cached by the searcher)."""
     parts: list[wq.Query] = []
@@ -255,7 +250,7 @@ def search(index_dir: str | Path, req: SearchRequest) -> Results:
     started = time.perf_counter()
     limit = max(1, min(int(req.limit or 20), MAX_LIMIT))
     page = max(1, int(req.page or 1))
-    query = parse_query(req.q)
+    query = parse_query(req.q, SCHEMA)
     sort = req.effective_sort()
     cached = _cached(index_dir)
     with cached.lock:
@@ -266,11 +261,11 @@ def search(index_dir: str | Path, req: SearchRequest) -> Results:
             index_dir,
             lambda: _run(cached, searcher, req, query, filt, sort, limit, page, started),
         )
-        if req.pages or "doctype:" in req.q:
+        if req.with_pages():
             results = _damage_as_index_error(
                 cached,
                 index_dir,
-                lambda: _with_pages(index_dir, cached, searcher, req, query, results, started),
+                lambda: _with_pages(index_dir, cached, req, query, results, started),
             )
         return results
 
@@ -293,7 +288,7 @@ def _run(cached, searcher, req, query, filt, sort, limit, page, started) -> Resu
         matched = matched & cols.docs(searcher, filt)
     total = int(np.count_nonzero(matched))
     start, stop = (page - 1) * limit, page * limit
-    if req.pages or "doctype:" in req.q:
+    if req.with_pages():
         start = 0  # merged with the page texts' best `stop` by `_with_pages`
     scoring = scoring_query(query)
     if sort == "relevance" and scoring is None:
@@ -317,7 +312,7 @@ def _run(cached, searcher, req, query, filt, sort, limit, page, started) -> Resu
     )
 
 
-def _with_pages(index_dir, cached, searcher, req, query, events: Results, started) -> Results:
+def _with_pages(index_dir, cached, req, query, events: Results, started) -> Results:
     """`events` (the best `page * limit` of them) merged with the matching page texts.
 
     Both sides are sorted alike (relevance: scores on about one scale, see

@@ -13,10 +13,10 @@ snapshot, and adds them with ONE writer commit for the events (Whoosh) and one f
 page texts (`index.pages`, SQLite FTS5). Every event goes in keyed by its unique `key`
 (update_document when the key is already there) and every page text by its URL, so a
 run killed between those commits and the meta write re-sends a few events and pages
-next time without doubling them; a run killed before them leaves the mark where it was. When the digest
-differs (`intel reclassify` re-judged events) every document is compared by fingerprint
-(`update_index`), and when the store no longer holds the marked event as indexed (a
-replaced store) the index is rebuilt.
+next time without doubling them; a run killed before them leaves the mark where it
+was. When the digest differs (`intel reclassify` re-judged events) every event is
+compared by fingerprint (`update_index`), and when the store no longer holds the marked
+event as indexed (a replaced store) the index is rebuilt.
 """
 
 from __future__ import annotations
