@@ -121,7 +121,7 @@ MIGRATIONS: list[str] = [
     """,
     # 6: each page's good versions apart from its 304s and failures, which pile up night
     #    after night: "the latest good version of every page" is read from this alone
-    #    (`Store.latest_good_snapshots`). Its WHERE is `_GOOD`, word for word.
+    #    (`Store.latest_good`). Its WHERE is `_GOOD`, word for word.
     """
     CREATE INDEX IF NOT EXISTS snapshots_good ON snapshots(page_id, id) WHERE error IS NULL
     AND status BETWEEN 200 AND 299 AND size > 0 AND not_modified = 0
