@@ -222,10 +222,11 @@ def search(
             newest.sort(key=lambda i: -scores.get(i, 0.0))  # stable: ties stay newest first
         hits = []
         for ident in newest[:stop]:
-            title, text = con.execute(
-                "SELECT title, text FROM texts WHERE rowid = ?", (ident,)
+            title, text, data = con.execute(
+                "SELECT t.title, t.text, p.data FROM texts t JOIN pages p ON p.id = t.rowid "
+                "WHERE t.rowid = ?",
+                (ident,),
             ).fetchone()
-            (data,) = con.execute("SELECT data FROM pages WHERE id = ?", (ident,)).fetchone()
             _, url, company, kind, date = rows[ident]
             hits.append(
                 PageHit(
